@@ -1,0 +1,6 @@
+GO ?= go
+
+.PHONY: test
+test:
+	$(GO) vet ./infra/... ./shared/finding/...
+	$(GO) test ./infra/... ./shared/finding/...
