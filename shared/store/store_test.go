@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
+	"github.com/akguard/akguard/infra/local/cloud"
+	"github.com/akguard/akguard/shared/aliyun"
+)
+
+func newStore(t *testing.T) *Store {
+	t.Helper()
+	c, err := cloud.Start(context.Background(), cloud.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	root := c.Env.IAM.RootKey()
+	cl := aliyun.Clients{Region: c.Env.Region, AccountID: c.Env.AccountID, Endpoints: c.Endpoints,
+		Creds: aliyun.Credentials{AccessKeyID: root.AccessKeyID, AccessKeySecret: root.AccessKeySecret}}.OSS()
+	if _, err := cl.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr("akguard-state")}); err != nil {
+		t.Fatal(err)
+	}
+	return &Store{Client: cl, Bucket: "akguard-state", Prefix: "akguard/"}
+}
+
+type rec struct{ N int }
+
+// Duplicate deliveries race to create the same record: exactly one wins.
+func TestCreateIsExactlyOnce(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ok, err := s.Create(ctx, "findings/fp1.json", rec{N: i})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		}(i)
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("%d writers created the record, want exactly 1", wins)
+	}
+	var got rec
+	if err := s.Get(ctx, "findings/fp1.json", &got); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Get(ctx, "findings/none.json", &got); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing record: %v", err)
+	}
+	keys, err := s.List(ctx, "findings/")
+	if err != nil || len(keys) != 1 || keys[0] != "findings/fp1.json" {
+		t.Fatalf("List = %v, %v", keys, err)
+	}
+}
+
+func TestLockLease(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	steps := []struct {
+		owner string
+		at    time.Time
+		want  bool
+	}{
+		{"run-1", now, true},
+		{"run-2", now.Add(time.Minute), false},     // held
+		{"run-2", now.Add(11 * time.Minute), true}, // run-1 crashed: lease expired, broken
+		{"run-1", now.Add(12 * time.Minute), false},
+	}
+	for i, st := range steps {
+		got, err := s.Acquire(ctx, "locks/audit", st.owner, 10*time.Minute, st.at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != st.want {
+			t.Fatalf("step %d: %s acquire = %v, want %v", i, st.owner, got, st.want)
+		}
+	}
+	if err := s.Release(ctx, "locks/audit", "run-1"); err != nil { // not the holder: no-op
+		t.Fatal(err)
+	}
+	if ok, _ := s.Acquire(ctx, "locks/audit", "run-3", time.Minute, now.Add(13*time.Minute)); ok {
+		t.Fatal("release by a non-holder dropped the lease")
+	}
+	if err := s.Release(ctx, "locks/audit", "run-2"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := s.Acquire(ctx, "locks/audit", "run-3", time.Minute, now.Add(13*time.Minute)); !ok {
+		t.Fatal("lease not free after release")
+	}
+}
