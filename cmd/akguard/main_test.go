@@ -64,6 +64,7 @@ func TestRun(t *testing.T) {
 		{name: "scan without paths", args: []string{"scan"}, wantCode: exitError, wantErr: []string{"no path to scan"}},
 		{name: "bad flag", args: []string{"scan", "--colour", "x", "."}, wantCode: exitError, wantErr: []string{"flag provided but not defined: -colour"}},
 		{name: "bad format", args: []string{"scan", "--format", "xml", "."}, wantCode: exitError, wantErr: []string{`unknown format "xml"`}},
+		{name: "bad glob", args: []string{"scan", "--allow-path", "a/[b", "."}, wantCode: exitError, wantErr: []string{`path glob "a/[b"`}},
 		{name: "bad size", args: []string{"scan", "--max-size", "lots", "."}, wantCode: exitError, wantErr: []string{`invalid size "lots"`}},
 		{name: "missing path", args: []string{"scan", "testdata/nope"}, wantCode: exitError, wantErr: []string{"akguard: error: scan path:", "no such file"}},
 		{name: "oss path needs endpoints", args: []string{"scan", "oss://bucket/prefix"}, wantCode: exitError, wantErr: []string{"oss:// scanning requires --endpoints"}},

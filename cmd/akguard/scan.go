@@ -17,6 +17,7 @@ import (
 	"github.com/akguard/akguard/shared/finding"
 	"github.com/akguard/akguard/shared/report"
 	"github.com/akguard/akguard/shared/scan"
+	"github.com/akguard/akguard/shared/scan/bytesize"
 	"github.com/akguard/akguard/shared/unpack"
 )
 
@@ -120,6 +121,14 @@ func runScan(ctx context.Context, args []string, s stdio) int {
 		opts.Logger = slog.New(slog.NewJSONHandler(s.err, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
+	if f.output != "" {
+		opts.Exclude = []string{f.output}
+	}
+	engine, err := scan.New(opts)
+	if err != nil {
+		errorf(s.err, "%v", err)
+		return exitError
+	}
 	out := s.out
 	if f.output != "" {
 		file, err := os.Create(f.output)
@@ -129,12 +138,6 @@ func runScan(ctx context.Context, args []string, s stdio) int {
 		}
 		defer file.Close()
 		out = file
-		opts.Exclude = []string{f.output}
-	}
-	engine, err := scan.New(opts)
-	if err != nil {
-		errorf(s.err, "%v", err)
-		return exitError
 	}
 
 	c := &collector{}
@@ -301,7 +304,7 @@ func (s *sizeFlag) String() string {
 }
 
 func (s *sizeFlag) Set(v string) error {
-	n, err := scan.ParseSize(v)
+	n, err := bytesize.Parse(v)
 	if err != nil {
 		return err
 	}

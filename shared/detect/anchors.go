@@ -34,6 +34,10 @@ type anchor struct {
 type anchorGroup struct {
 	pivot   byte
 	anchors []anchor
+	// next and prev hold the bytes that follow (or, for anchors ending in
+	// the pivot, precede) the pivot in some anchor: two table lookups
+	// dismiss most pivot hits before any anchor is compared.
+	next, prev [256]bool
 }
 
 // anchorGroups is the anchor table. Key-name anchors cover the camelCase,
@@ -45,27 +49,43 @@ type anchorGroup struct {
 // UTF-16LE "LTAI" (PowerShell -EncodedCommand), and the last nine are
 // base64 of those three cores at each offset, for base64 inside base64 (a
 // Kubernetes Secret holding an encoded file). None contains '+' or '/', so
-// they match base64url too.
+// they match base64url too. The UTF-16 forms of the key-name anchors let
+// a lone secret in a UTF-16 file be found without any "LTAI" near it.
 func anchorGroups() []anchorGroup {
 	a := func(pat string, pivot byte, kind anchorKind, shift int) anchor {
 		return anchor{pat: []byte(pat), off: bytes.IndexByte([]byte(pat), pivot), kind: kind, shift: shift}
 	}
-	return []anchorGroup{
-		{'L', []anchor{a("LTAI", 'L', akLTAI, 0), a("L\x00T\x00A\x00I", 'L', akUTF16, 0)}},
-		{'S', []anchor{a("STS.", 'S', akSTS, 0), a("Secret", 'S', akKey, 0), a("SECRET", 'S', akKey, 0), a("TFRBS", 'S', akB64, 0)}},
-		{'K', []anchor{a("Key", 'K', akKey, 0), a("KEY", 'K', akKey, 0), a("1WRUZK", 'K', akB64, 2),
-			a("K\x00e\x00y", 'K', akUTF16, 0), a("K\x00E\x00Y", 'K', akUTF16, 0)}},
-		{'_', []anchor{a("_key", '_', akKey, 0), a("_secret", '_', akKey, 0)}},
-		{'-', []anchor{a("-key", '-', akKey, 0)}},
-		{'Q', []anchor{a("xUQU", 'Q', akB64, 2), a("TABUAEEASQ", 'Q', akB64, 0), a("MAFQAQQBJA", 'Q', akB64, 3)}},
-		{'V', []anchor{a("MVEFJ", 'V', akB64, 3), a("wAVABBAEkA", 'V', akB64, 2),
+	grp := func(pivot byte, as ...anchor) anchorGroup { return anchorGroup{pivot: pivot, anchors: as} }
+	groups := []anchorGroup{
+		grp('L', a("LTAI", 'L', akLTAI, 0), a("L\x00T\x00A\x00I", 'L', akUTF16, 0)),
+		grp('S', a("STS.", 'S', akSTS, 0), a("Secret", 'S', akKey, 0), a("SECRET", 'S', akKey, 0), a("TFRBS", 'S', akB64, 0),
+			a("S\x00e\x00c\x00r\x00e\x00t", 'S', akUTF16, 0), a("S\x00E\x00C\x00R\x00E\x00T", 'S', akUTF16, 0)),
+		grp('K', a("Key", 'K', akKey, 0), a("KEY", 'K', akKey, 0), a("1WRUZK", 'K', akB64, 2),
+			a("K\x00e\x00y", 'K', akUTF16, 0), a("K\x00E\x00Y", 'K', akUTF16, 0)),
+		grp('_', a("_key", '_', akKey, 0), a("_secret", '_', akKey, 0),
+			a("_\x00k\x00e\x00y", '_', akUTF16, 0), a("_\x00s\x00e\x00c", '_', akUTF16, 0),
+			a("_\x00K\x00E\x00Y", '_', akUTF16, 0), a("_\x00S\x00E\x00C", '_', akUTF16, 0)),
+		grp('-', a("-key", '-', akKey, 0), a("-\x00k\x00e\x00y", '-', akUTF16, 0)),
+		grp('Q', a("xUQU", 'Q', akB64, 2), a("TABUAEEASQ", 'Q', akB64, 0), a("MAFQAQQBJA", 'Q', akB64, 3)),
+		grp('V', a("MVEFJ", 'V', akB64, 3), a("wAVABBAEkA", 'V', akB64, 2),
 			a("VEZSQl", 'V', akB64, 0), a("eFVRV", 'V', akB64, 0), a("hVUV", 'V', akB64, 2),
-			a("4VVFV", 'V', akB64, 3), a("TVZFRk", 'V', akB64, 0), a("NVkVGS", 'V', akB64, 3)}},
-		{'J', []anchor{a("RGUkJT", 'J', akB64, 2), a("URlJCU", 'J', akB64, 3)}},
-		{'%', []anchor{a("%4c", '%', akPct, 0), a("%4C", '%', akPct, 0)}},
-		{'\\', []anchor{a(`\u004c`, '\\', akEsc, 0), a(`\u004C`, '\\', akEsc, 0), a(`\x4c`, '\\', akEsc, 0), a(`\x4C`, '\\', akEsc, 0)}},
-		{'&', []anchor{a("&#", '&', akHTML, 0)}},
+			a("4VVFV", 'V', akB64, 3), a("TVZFRk", 'V', akB64, 0), a("NVkVGS", 'V', akB64, 3)),
+		grp('J', a("RGUkJT", 'J', akB64, 2), a("URlJCU", 'J', akB64, 3)),
+		grp('%', a("%4c", '%', akPct, 0), a("%4C", '%', akPct, 0)),
+		grp('\\', a(`\u004c`, '\\', akEsc, 0), a(`\u004C`, '\\', akEsc, 0), a(`\x4c`, '\\', akEsc, 0), a(`\x4C`, '\\', akEsc, 0)),
+		grp('&', a("&#", '&', akHTML, 0)),
 	}
+	for gi := range groups {
+		g := &groups[gi]
+		for _, a := range g.anchors {
+			if a.off+1 < len(a.pat) {
+				g.next[a.pat[a.off+1]] = true
+			} else {
+				g.prev[a.pat[a.off-1]] = true
+			}
+		}
+	}
+	return groups
 }
 
 // anchors runs the pivot passes over v and dispatches each anchor hit:
@@ -83,6 +103,9 @@ func (d *Detector) anchors(lv *level, v *view, ownLo, ownHi int) {
 			}
 			i += off
 			off = i + 1
+			if !(i+1 < len(b) && g.next[b[i+1]]) && !(i > 0 && g.prev[b[i-1]]) {
+				continue
+			}
 			for ai := range g.anchors {
 				a := &g.anchors[ai]
 				s := i - a.off

@@ -107,6 +107,8 @@ func adversarial() []adversarialInput {
 		{"keys", "accessKeySecret: zoc51FeogdvbzDp8mFmQp5zvqYMtrb\n"},
 		{"utf16", utf16le(pair)},
 		{"base64-utf16", b64(utf16le(pair))},
+		{"mixed", "LTAI5tWK59PFkl0JfI2yyVlb\\naccessKeySecret%3Dzoc51FeogdvbzDp8mFmQp5zvqYMtrb&#10;"},
+		{"base64-keys", "accessKeySecret: " + b64("zoc51FeogdvbzDp8mFmQp5zvqYMtrb") + "\n"},
 	}
 }
 

@@ -28,8 +28,6 @@ type trigger struct {
 	q int
 }
 
-var utf16Anchor = []byte("L\x00T\x00A\x00I")
-
 // nearbyTriggers asks for decoded views around plain IDs and key names
 // whose neighbourhood is partly encoded: an escaped newline or a
 // percent-encoded "=" glues the secret to its neighbour until decoded.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -584,5 +585,45 @@ func TestEncodedKeyValues(t *testing.T) {
 				t.Fatalf("want %s via %s, got %s", tc.rule, tc.enc, summary(got))
 			}
 		})
+	}
+}
+
+// TestRandomKeyRecall measures how many genuinely random keys the
+// randomness filters reject. Issued keys are random base62, so the
+// filters (placeholder words, runs, entropy) may cost at most a tiny
+// fraction of them.
+func TestRandomKeyRecall(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	const base62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	tok := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = base62[r.IntN(len(base62))]
+		}
+		return b
+	}
+	const n = 20000
+	var idMiss, id16Miss, secretMiss, legacyMiss int
+	for range n {
+		id := append([]byte("LTAI5t"), tok(18)...)
+		if !validLTAI(id, 0, len(id)) {
+			idMiss++
+		}
+		id16 := append([]byte("LTAI"), tok(12)...)
+		if !validLTAI(id16, 0, len(id16)) {
+			id16Miss++
+		}
+		if s := tok(30); classes(s) == clsUpper|clsLower|clsDigit && !validSecret(s, 0, len(s)) {
+			secretMiss++
+		}
+		if l := tok(16); classes(l) == clsUpper|clsLower|clsDigit && !looksRandom(l, 3, 3.0) {
+			legacyMiss++
+		}
+	}
+	t.Logf("rejected of %d random: id24 %d, id16 %d, secret %d, legacy %d", n, idMiss, id16Miss, secretMiss, legacyMiss)
+	for name, miss := range map[string]int{"id24": idMiss, "id16": id16Miss, "secret": secretMiss, "legacy": legacyMiss} {
+		if miss*1000 > n { // more than 0.1%
+			t.Errorf("%s: %d of %d random keys rejected", name, miss, n)
+		}
 	}
 }

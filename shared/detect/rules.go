@@ -141,12 +141,3 @@ func Rules() []Rule {
 		},
 	}}
 }
-
-func ruleByID(rules []Rule, id string) *Rule {
-	for i := range rules {
-		if rules[i].ID == id {
-			return &rules[i]
-		}
-	}
-	return nil
-}

@@ -144,7 +144,7 @@ func validLTAI(b []byte, start, end int) bool {
 	suffix := b[start+4 : end]
 	minH := 3.0
 	if n == 16 {
-		minH = 2.6
+		minH = 2.4
 	}
 	return looksRandom(suffix, 2, minH) && !isDocSample(b[start:end])
 }
@@ -565,6 +565,16 @@ func stsToken(b []byte, id *idCand) (int, int) {
 
 // reportLoneSecrets reports labeled secrets that no ID took.
 func (d *Detector) reportLoneSecrets(st *state, lv *level, v *view, ownLo, ownHi int) {
+	if len(lv.labeled) == 0 {
+		return
+	}
+	lv.taken = lv.taken[:0]
+	for k := range lv.ids {
+		if lv.ids[k].taken >= 0 {
+			lv.taken = append(lv.taken, lv.ids[k].taken)
+		}
+	}
+	sort.Ints(lv.taken)
 	for _, s := range lv.labeled {
 		if s.end-s.start != 30 {
 			continue
@@ -573,14 +583,7 @@ func (d *Detector) reportLoneSecrets(st *state, lv *level, v *view, ownLo, ownHi
 		if raw < ownLo || raw >= ownHi {
 			continue
 		}
-		taken := false
-		for k := range lv.ids {
-			if lv.ids[k].taken == s.start {
-				taken = true
-				break
-			}
-		}
-		if taken {
+		if i := sort.SearchInts(lv.taken, s.start); i < len(lv.taken) && lv.taken[i] == s.start {
 			continue
 		}
 		if v.dec != nil && !v.decodedIn(s.keyStart, s.end) {

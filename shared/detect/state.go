@@ -50,6 +50,7 @@ type level struct {
 	secs     []secCand
 	labeled  []secCand
 	keys     []int // starts of key names that label an ID or secret
+	taken    []int // starts of secrets some ID took, sorted
 	triggers []trigger
 	child    view // the decoded view built at this level's depth+1
 	scratch  []int32

@@ -52,9 +52,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErr(http.StatusBadRequest, "PathNotSupported", "'"+r.Method+"' against '"+r.URL.Path+"' is not supported")
 		return
 	}
-	if s.env.ApplyFault(w, "fc", "InvokeFunction", writeErr) {
-		return
-	}
 	call := core.Call{
 		Service: "Fc", Action: "InvokeFunction", EventSource: r.Host, APIVersion: apiVersion,
 		SourceIP: core.SourceIP(r), UserAgent: r.UserAgent(), RequestID: reqID,
@@ -65,6 +62,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		call.ErrorCode, call.ErrorMessage = code, msg
 		s.env.Record(r.Context(), call)
 		writeErr(status, code, msg)
+	}
+	// Injected failures happen before authentication, like a front-end
+	// throttle; the trail still shows the key that was presented.
+	if s.env.ApplyFault(w, "fc", "InvokeFunction", func(status int, code, msg string) {
+		call.Principal.AccessKeyID = presentedKeyID(r)
+		fail(status, code, msg)
+	}) {
+		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxSyncPayload+1))
 	if err != nil {
@@ -102,7 +107,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusNotFound, "AliasNotFound", "qualifier '"+q+"' of function '"+name+"' does not exist (the local FC serves LATEST only)")
 		return
 	}
-	async := strings.EqualFold(invocationType(r), "Async")
+	it := invocationType(r)
+	if !strings.EqualFold(it, "Sync") && !strings.EqualFold(it, "Async") {
+		fail(http.StatusBadRequest, "InvalidArgument", "invalid x-fc-invocation-type '"+it+"': expected Sync or Async")
+		return
+	}
+	async := strings.EqualFold(it, "Async")
 	limit := maxSyncPayload
 	if async {
 		limit = maxAsyncPayload

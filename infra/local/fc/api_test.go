@@ -114,6 +114,7 @@ func TestInvokeFunctionAPI(t *testing.T) {
 		{name: "unknown key", id: "LTAI5tUnknownKeyForTest0", secret: strings.Repeat("y", 30), fn: "echo", invType: "Sync", wantStatus: 403, wantCode: "InvalidAccessKeyID"},
 		{name: "explicit deny", id: denyID, secret: denySecret, fn: "echo", invType: "Sync", wantStatus: 403, wantCode: "AccessDenied"},
 		{name: "no policy", id: noneID, secret: noneSecret, fn: "echo", invType: "Sync", wantStatus: 403, wantCode: "AccessDenied"},
+		{name: "bad invocation type", id: root.AccessKeyID, secret: root.AccessKeySecret, fn: "echo", invType: "Later", wantStatus: 400, wantCode: "InvalidArgument"},
 		{name: "unknown function", id: root.AccessKeyID, secret: root.AccessKeySecret, fn: "missing", invType: "Sync", wantStatus: 404, wantCode: "FunctionNotFound"},
 		{name: "injected throttle", id: root.AccessKeyID, secret: root.AccessKeySecret, fn: "echo", invType: "Sync",
 			fault:      &fault.Rule{Service: "fc", Operation: "InvokeFunction", Rate: 1, Kind: "throttle", Status: 429, Code: "ResourceThrottled", Remaining: 1},
@@ -157,7 +158,7 @@ func TestInvokeFunctionAPI(t *testing.T) {
 			}
 		}
 	}
-	want := map[string]int{"": 5, "SignatureNotMatch": 1, "InvalidAccessKeyID": 1, "AccessDenied": 2, "FunctionNotFound": 1}
+	want := map[string]int{"": 5, "SignatureNotMatch": 1, "InvalidAccessKeyID": 1, "AccessDenied": 2, "FunctionNotFound": 1, "InvalidArgument": 1, "ResourceThrottled": 1}
 	for code, n := range want {
 		if byCode[code] != n {
 			t.Errorf("trail has %d InvokeFunction events with errorCode %q, want %d (all: %v)", byCode[code], code, n, byCode)

@@ -303,6 +303,13 @@ func (f *function) finishItem(ctx context.Context, it *asyncItem, res result) {
 		f.srv.log.Error("journal done", "function", f.cfg.Name, "err", err)
 	}
 	f.removeLocked(it)
+	if len(f.items) == 0 && f.journal != nil {
+		// Nothing pending: the log can restart empty, which keeps it
+		// bounded without waiting for the next start's compaction.
+		if err := f.journal.Truncate(0); err != nil {
+			f.srv.log.Error("truncate fc queue", "function", f.cfg.Name, "err", err)
+		}
+	}
 	f.signalLocked()
 	f.qMu.Unlock()
 }

@@ -459,6 +459,9 @@ func TestRestartKeepsAcceptedAsyncInvocation(t *testing.T) {
 	if err := s2.Close(); err != nil {
 		t.Fatal(err)
 	}
+	if st, err := os.Stat(filepath.Join(dir, "fc", "queue", "durable.jsonl")); err != nil || st.Size() != 0 {
+		t.Errorf("drained queue log not empty: %v %v", st, err)
+	}
 	s3 := startServer(t, newEnv(t, dir), Options{}, fn)
 	waitIdle(t, s3)
 	if n := len(s3.Invocations("durable")); n != 0 {

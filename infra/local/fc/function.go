@@ -183,61 +183,77 @@ func (f *function) credentials() (credentials, error) {
 // for its outcome, enforcing the function timeout by killing the instance.
 func (f *function) run(ctx context.Context, j *job) (result, time.Duration) {
 	begin := time.Now()
+	for {
+		if r, done := f.dispatch(ctx, j, begin); done {
+			return r, time.Since(begin)
+		}
+		queued := time.Since(begin)
+		if r, requeued := f.await(j); !requeued {
+			return r, queued
+		}
+	}
+}
+
+// dispatch hands j to an instance; done reports a final result instead
+// (no instance could start, or the caller or server went away).
+func (f *function) dispatch(ctx context.Context, j *job, begin time.Time) (result, bool) {
 	f.mu.Lock()
 	f.waiting++
 	f.maybeSpawnLocked()
 	f.mu.Unlock()
-	unwait := func() {
+	defer func() {
 		f.mu.Lock()
 		f.waiting--
 		f.mu.Unlock()
-	}
+	}()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	for picked := false; !picked; {
+	for {
 		select {
 		case f.jobs <- j:
-			picked = true
+			return result{}, false
 		case <-tick.C:
 			f.mu.Lock()
 			if f.startErr != nil && f.startErrAt.After(begin) && len(f.instances) == 0 && f.starting == 0 {
 				err := f.startErr
-				f.waiting--
 				f.mu.Unlock()
 				msg := "start function instance: " + err.Error()
-				return result{status: statusError, errType: errUnhandled, errMsg: msg, body: errorBody(msg, "FunctionNotStarted")}, time.Since(begin)
+				return result{status: statusError, errType: errUnhandled, errMsg: msg, body: errorBody(msg, "FunctionNotStarted")}, true
 			}
 			f.maybeSpawnLocked()
 			f.mu.Unlock()
 		case <-ctx.Done():
-			unwait()
-			return result{aborted: ctx.Err()}, time.Since(begin)
+			return result{aborted: ctx.Err()}, true
 		case <-f.srv.ctx.Done():
-			unwait()
-			return result{aborted: errors.New("function compute closing")}, time.Since(begin)
+			return result{aborted: errors.New("function compute closing")}, true
 		}
 	}
-	unwait()
-	queued := time.Since(begin)
+}
+
+// await waits for the picked job's outcome, killing the instance when the
+// function timeout passes.
+func (f *function) await(j *job) (result, bool) {
 	timer := time.NewTimer(f.cfg.timeout())
 	defer timer.Stop()
 	select {
 	case r := <-j.done:
-		return r, queued
+		return r, false
+	case <-j.requeue:
+		return result{}, true
 	case <-timer.C:
 		msg := fmt.Sprintf("Function timed out after %d seconds", f.cfg.Timeout)
 		j.finish(result{status: statusTimeout, errType: errUnhandled, errMsg: msg, body: errorBody(msg, "FunctionTimeout")})
 		if inst := j.inst.Load(); inst != nil {
 			inst.kill()
 		}
-		return <-j.done, queued
+		return <-j.done, false
 	case <-f.srv.ctx.Done():
-		return result{aborted: errors.New("function compute closing")}, queued
+		return result{aborted: errors.New("function compute closing")}, false
 	}
 }
 
 func newJob(id string, payload []byte, retry int, async bool) *job {
-	return &job{id: id, payload: payload, retry: retry, async: async, done: make(chan result, 1)}
+	return &job{id: id, payload: payload, retry: retry, async: async, done: make(chan result, 1), requeue: make(chan struct{}, 1)}
 }
 
 func (f *function) invokeSync(ctx context.Context, id string, payload []byte) result {

@@ -46,9 +46,10 @@ type job struct {
 	retry   int
 	async   bool
 
-	done chan result // buffered 1; written once via finish
-	once sync.Once
-	inst atomic.Pointer[instance] // set by the instance that picks the job
+	done    chan result   // buffered 1; written once via finish
+	requeue chan struct{} // buffered 1; a stopping instance returns the job
+	once    sync.Once
+	inst    atomic.Pointer[instance] // set by the instance that picks the job
 }
 
 type result struct {
@@ -73,8 +74,8 @@ type instance struct {
 	hs    *http.Server
 	slots chan struct{} // instanceConcurrency tokens
 	dead  chan struct{}
-	ready sync.Once
-	// isReady is set under f.mu once the runtime first asks for work.
+	// isReady is set under f.mu once the runtime first asks for work (or
+	// the process exits first); until then the instance counts as starting.
 	isReady bool
 	killed  atomic.Bool
 
@@ -91,7 +92,9 @@ func (f *function) spawn() {
 		f.starting--
 		f.startErr, f.startErrAt = err, time.Now()
 		f.mu.Unlock()
-		f.srv.log.Error("start instance", "function", f.cfg.Name, "err", err)
+		if f.srv.ctx.Err() == nil {
+			f.srv.log.Error("start instance", "function", f.cfg.Name, "err", err)
+		}
 		return
 	}
 	f.srv.log.Info("instance started", "function", f.cfg.Name, "instance", inst.id, "pid", inst.cmd.Process.Pid)
@@ -213,9 +216,9 @@ func (inst *instance) exited(waitErr error) {
 	inst.mu.Lock()
 	served := inst.served
 	inst.mu.Unlock()
-	notReady := false
-	inst.ready.Do(func() { notReady = true })
-	if notReady {
+	if !inst.isReady {
+		// Never asked for work: it no longer counts as starting.
+		inst.isReady = true
 		f.starting--
 		if !served {
 			f.startErr = fmt.Errorf("instance exited before requesting an invocation: %v", waitErr)
@@ -270,12 +273,12 @@ func (inst *instance) serveRuntimeAPI(w http.ResponseWriter, r *http.Request) {
 
 func (inst *instance) next(w http.ResponseWriter, r *http.Request) {
 	f := inst.f
-	inst.ready.Do(func() {
-		f.mu.Lock()
+	f.mu.Lock()
+	if !inst.isReady {
 		f.starting--
 		inst.isReady = true
-		f.mu.Unlock()
-	})
+	}
+	f.mu.Unlock()
 	// The SDK asks for the next invocation as soon as it has one (each
 	// runs in its own goroutine), so concurrency is enforced here.
 	select {
@@ -291,6 +294,12 @@ func (inst *instance) next(w http.ResponseWriter, r *http.Request) {
 	case j = <-f.jobs:
 	case <-inst.dead:
 	case <-r.Context().Done():
+	}
+	if j != nil && inst.killed.Load() {
+		// Picked in the instant the instance was being stopped: hand the
+		// job back so another instance runs it.
+		j.requeue <- struct{}{}
+		j = nil
 	}
 	if j == nil {
 		<-inst.slots

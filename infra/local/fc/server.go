@@ -112,6 +112,9 @@ func New(env *core.Env, cfg Config, opts Options) (*Server, error) {
 			s.closeFiles()
 			return nil, fmt.Errorf("function %s defined twice", fc.Name)
 		}
+		if fc.Region != "" && fc.Region != env.Region {
+			s.log.Warn("function region differs from the local cloud's; running it anyway", "function", fc.Name, "region", fc.Region, "cloud_region", env.Region)
+		}
 		f, err := newFunction(s, fc)
 		if err != nil {
 			cancel()

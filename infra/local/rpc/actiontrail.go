@@ -311,16 +311,14 @@ var serviceNames = map[string][2]string{ // serviceName -> {Cn, En}
 // keyEvents returns the successful calls made with an AccessKey, newest
 // first: "last used" means a call the key actually authorised.
 func (s *Server) keyEvents(accessKey string) []trail.Event {
-	all, err := s.env.Trail.Lookup(trail.Query{Start: time.Unix(0, 0), End: s.now().Add(24 * time.Hour), AttrKey: "EventAccessKeyId", AttrValue: accessKey})
-	if err != nil {
-		return nil
-	}
-	out := all[:0]
-	for _, e := range all {
+	var out []trail.Event
+	q := trail.Query{Start: time.Unix(0, 0), End: s.now().Add(24 * time.Hour), AttrKey: "EventAccessKeyId", AttrValue: accessKey}
+	_ = s.env.Trail.Scan(q, func(e *trail.Event) bool {
 		if e.ErrorCode == "" {
-			out = append(out, e)
+			out = append(out, *e)
 		}
-	}
+		return true
+	})
 	return out
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -293,4 +294,60 @@ func TestAccessKeyAudit(t *testing.T) {
 	// dave's read-only RAM grants no ActionTrail access.
 	_, err = trailClient(t, keyCred(id, secret)).GetAccessKeyLastUsedInfo(info)
 	wantErr(t, err, "NoPermission", 403)
+}
+
+// The sample history (a LookupEvents response) imports and is queryable,
+// global RAM events included.
+func TestImportHistoryFile(t *testing.T) {
+	data, err := os.ReadFile("testdata/leaked-key-history.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := startCloud(t, "")
+	c.srv.SetLookupEventsRate(0)
+	n, err := c.srv.ImportEvents(t.Context(), bytes.NewReader(data))
+	if err != nil || n != 5 {
+		t.Fatalf("imported %d, %v", n, err)
+	}
+
+	// Query a copy moved to yesterday, so the 90-day horizon never hides
+	// the sample whenever the test runs.
+	evs, err := trail.ParseEvents(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shift := time.Now().Add(-24 * time.Hour).Sub(evs[len(evs)-1].Time()).Truncate(time.Second)
+	for i := range evs {
+		evs[i].EventTime = evs[i].Time().Add(shift).Format(trail.TimeLayout)
+		evs[i].EventID += "0"
+	}
+	importEvents(t, c, evs)
+	start := evs[0].Time().Add(-time.Minute).Format(trail.TimeLayout)
+	end := evs[len(evs)-1].Time().Add(time.Minute).Format(trail.TimeLayout)
+	key := evs[0].UserIdentity.AccessKeyID
+	cl := trailClient(t, c.root())
+	cases := []struct {
+		attr, value string
+		want        int
+	}{
+		{"EventAccessKeyId", key, 5},
+		{"ServiceName", "Ram", 3},
+		{"EventRW", "Write", 4},
+		{"ResourceName", "prod-backups", 1},
+		{"User", "ci-deployer", 5},
+	}
+	for _, tc := range cases {
+		t.Run(tc.attr, func(t *testing.T) {
+			r := at(c, actiontrail.CreateLookupEventsRequest())
+			r.StartTime, r.EndTime = start, end
+			r.LookupAttribute = &[]actiontrail.LookupEventsLookupAttribute{{Key: tc.attr, Value: tc.value}}
+			resp, err := cl.LookupEvents(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(resp.Events) != tc.want {
+				t.Fatalf("%d events, want %d", len(resp.Events), tc.want)
+			}
+		})
+	}
 }

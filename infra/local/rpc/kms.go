@@ -627,14 +627,15 @@ func (s *Server) kmsRotateSecret(c *call) (obj, error) {
 		r.UpdateTime, r.LastRotationDate = now, now
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
+	// RAM changes happened even if persisting the secret then failed.
 	if deleted != "" {
 		s.recordServiceRAMCall(c, "DeleteAccessKey", user, deleted)
 	}
 	if created != "" {
 		s.recordServiceRAMCall(c, "CreateAccessKey", user, created)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return obj{"Arn": s.secretARN(name), "SecretName": name, "VersionId": versionID}, nil
 }

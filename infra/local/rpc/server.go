@@ -267,6 +267,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, only *product) {
 		writeError(w, requestID, host, &apiError{Status: http.StatusBadRequest, Code: "InvalidVersion", Message: "Specified parameter Version is not valid."})
 		return
 	}
+	// Errors name the service endpoint as HostId, as the real ones do.
+	host = p.endpoint
 	action := params["Action"]
 	o, ok := p.ops[action]
 	if !ok {

@@ -1,4 +1,7 @@
-package scan
+// Package bytesize parses human byte counts for flags and make variables
+// ("256MiB", "4GiB"). It has no dependencies so that small tools (the
+// benchmark corpus generator) can use it without building the scanner.
+package bytesize
 
 import (
 	"fmt"
@@ -7,10 +10,10 @@ import (
 	"strings"
 )
 
-// ParseSize reads a byte count such as "4096", "256MiB", "1GiB", "10MB" or
+// Parse reads a byte count such as "4096", "256MiB", "1GiB", "10MB" or
 // "1.5G". Binary suffixes (KiB, MiB, GiB, TiB) and bare K/M/G/T are powers of
 // 1024; KB, MB, GB, TB are powers of 1000, as their SI names say.
-func ParseSize(s string) (int64, error) {
+func Parse(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
 	num, unit := t, ""
