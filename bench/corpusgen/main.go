@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/akguard/akguard/bench/internal/corpus"
-	"github.com/akguard/akguard/shared/scan"
+	"github.com/akguard/akguard/shared/scan/bytesize"
 )
 
 func main() {
@@ -24,7 +24,7 @@ func main() {
 	force := flag.Bool("force", false, "regenerate even when the corpus on disk matches")
 	flag.Parse()
 
-	size, err := scan.ParseSize(*sizeText)
+	size, err := bytesize.Parse(*sizeText)
 	if err != nil || size <= 0 {
 		fmt.Fprintf(os.Stderr, "corpusgen: error: -size: %v\n", err)
 		os.Exit(2)

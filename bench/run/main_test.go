@@ -78,7 +78,7 @@ func TestRunCorpusSmall(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if _, err := runCorpus(context.Background(), &out, dir, 2); err != nil {
+	if _, err := runCorpus(context.Background(), &out, dir, 2, 2); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"corpus ", "floor ", "engine ", "ratio ", "recall ", "decoys ", "false positives ", "peak RSS ", "targets "} {

@@ -42,6 +42,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"scan", "find leaked AccessKey pairs in files, folders, archives and stdin", runScan},
+		{"audit", "judge an exported ActionTrail history with the audit rules, offline", runAudit},
+		{"setup", "provision buckets, SMQ topic and queues, RAM roles and policies (idempotent; --dry-run prints the plan)", runSetup},
+		{"demo", "play the leak → contain → notify → audit story on the local cloud and print a timeline", runDemo},
 		{"local", "run the local cloud (OSS, RAM, IMS, STS, ActionTrail, KMS, SMQ, FC) on this machine", runLocal},
 	}
 }

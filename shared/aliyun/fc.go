@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -33,7 +34,12 @@ func (c Clients) InvokeFunction(ctx context.Context, function string, payload []
 	req.Version = "2023-03-30"
 	req.PathPattern = "/2023-03-30/functions/[functionName]/invocations"
 	req.PathParams["functionName"] = function
+	// RoaRequest.BuildUrl formats "scheme://Domain:Port/path", so a
+	// host:port endpoint (the local cloud) must be split.
 	req.Domain = host
+	if h, port, err := net.SplitHostPort(host); err == nil {
+		req.Domain, req.Port = h, port
+	}
 	req.Headers["Content-Type"] = "application/json"
 	req.Headers["x-fc-invocation-type"] = "Sync"
 	if async {

@@ -192,8 +192,11 @@ func (c Config) compile() (*compiled, error) {
 	if cc.loc, err = time.LoadLocation(c.WorkingHours.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("workingHours.timeZone: %w", err))
 	}
-	if c.Window < time.Minute {
-		errs = append(errs, fmt.Errorf("window %v: shorter than a minute", c.Window))
+	// Ten seconds is the floor: short windows serve demonstrations and
+	// near-real-time accounts; below that ActionTrail's own delivery jitter
+	// dominates what a window means.
+	if c.Window < 10*time.Second {
+		errs = append(errs, fmt.Errorf("window %v: shorter than 10s", c.Window))
 	}
 	if c.SpikeFactor < 1 {
 		errs = append(errs, fmt.Errorf("spikeFactor %v: below 1 would call normal volume a spike", c.SpikeFactor))

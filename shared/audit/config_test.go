@@ -20,7 +20,7 @@ func TestValidate(t *testing.T) {
 		{name: "empty span", mod: func(c *Config) { c.WorkingHours.Start, c.WorkingHours.End = "09:00", "09:00" }, wantErr: []string{"start equals end"}},
 		{name: "bad zone", mod: func(c *Config) { c.WorkingHours.TimeZone = "Mars/Olympus" }, wantErr: []string{"workingHours.timeZone"}},
 		{name: "bad weekday", mod: func(c *Config) { c.WorkingHours.Weekdays = []time.Weekday{9} }, wantErr: []string{"9 is not a weekday"}},
-		{name: "tiny window", mod: func(c *Config) { c.Window = time.Second }, wantErr: []string{"shorter than a minute"}},
+		{name: "tiny window", mod: func(c *Config) { c.Window = time.Second }, wantErr: []string{"shorter than 10s"}},
 		{name: "spike factor below 1", mod: func(c *Config) { c.SpikeFactor = 0.5 }, wantErr: []string{"spikeFactor 0.5"}},
 		{name: "burst of one", mod: func(c *Config) { c.DeniedBurst.Count = 1 }, wantErr: []string{"deniedBurst.count 1"}},
 		{name: "share of 1", mod: func(c *Config) { c.OffHoursMaxShare = 1 }, wantErr: []string{"offHoursMaxShare 1"}},

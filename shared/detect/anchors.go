@@ -2,9 +2,10 @@ package detect
 
 import "bytes"
 
-// The hot path. Every anchor is found through one of a few "pivot" bytes
-// that are rare in text, code and binaries alike (measured on Go sources
-// and the go binary: 'Q' 0.02-0.08%, 'V' 0.1%, 'K' 0.1%, 'L' 0.4-1%); one
+// The portable hot path (prefilter.go replaces it where AVX2 exists).
+// Every anchor is found through one of a few "pivot" bytes that are rare
+// in text, code and binaries alike (measured on Go sources, the go binary
+// and access logs: 'Q' 0.02-0.08%, 'V' 0.1%, 'K' 0.1%, 'L' 0.4-1%); one
 // bytes.IndexByte pass per pivot (vectorised in the runtime) replaces one
 // bytes.Index pass per pattern, which slows to 2-4 GB/s whenever the
 // pattern's first byte is common ("ecret", "xUQU").
@@ -62,10 +63,13 @@ func anchorGroups() []anchorGroup {
 			a("S\x00e\x00c\x00r\x00e\x00t", 'S', akUTF16, 0), a("S\x00E\x00C\x00R\x00E\x00T", 'S', akUTF16, 0)),
 		grp('K', a("Key", 'K', akKey, 0), a("KEY", 'K', akKey, 0), a("1WRUZK", 'K', akB64, 2),
 			a("K\x00e\x00y", 'K', akUTF16, 0), a("K\x00E\x00Y", 'K', akUTF16, 0)),
-		grp('_', a("_key", '_', akKey, 0), a("_secret", '_', akKey, 0),
-			a("_\x00k\x00e\x00y", '_', akUTF16, 0), a("_\x00s\x00e\x00c", '_', akUTF16, 0),
+		grp('_', a("_secret", '_', akKey, 0), a("_\x00s\x00e\x00c", '_', akUTF16, 0),
 			a("_\x00K\x00E\x00Y", '_', akUTF16, 0), a("_\x00S\x00E\x00C", '_', akUTF16, 0)),
-		grp('-', a("-key", '-', akKey, 0), a("-\x00k\x00e\x00y", '-', akUTF16, 0)),
+		// "-key" and "_key" pivot on 'k': '-' is the most common byte of
+		// access logs after digits and spaces, and '_' hits are then only
+		// needed for "_secret".
+		grp('k', a("_key", 'k', akKey, 0), a("-key", 'k', akKey, 0),
+			a("_\x00k\x00e\x00y", 'k', akUTF16, 0), a("-\x00k\x00e\x00y", 'k', akUTF16, 0)),
 		grp('Q', a("xUQU", 'Q', akB64, 2), a("TABUAEEASQ", 'Q', akB64, 0), a("MAFQAQQBJA", 'Q', akB64, 3)),
 		grp('V', a("MVEFJ", 'V', akB64, 3), a("wAVABBAEkA", 'V', akB64, 2),
 			a("VEZSQl", 'V', akB64, 0), a("eFVRV", 'V', akB64, 0), a("hVUV", 'V', akB64, 2),
@@ -73,7 +77,7 @@ func anchorGroups() []anchorGroup {
 		grp('J', a("RGUkJT", 'J', akB64, 2), a("URlJCU", 'J', akB64, 3)),
 		grp('%', a("%4c", '%', akPct, 0), a("%4C", '%', akPct, 0)),
 		grp('\\', a(`\u004c`, '\\', akEsc, 0), a(`\u004C`, '\\', akEsc, 0), a(`\x4c`, '\\', akEsc, 0), a(`\x4C`, '\\', akEsc, 0)),
-		grp('&', a("&#", '&', akHTML, 0)),
+		grp('#', a("&#", '#', akHTML, 0)),
 	}
 	for gi := range groups {
 		g := &groups[gi]
@@ -88,12 +92,16 @@ func anchorGroups() []anchorGroup {
 	return groups
 }
 
-// anchors runs the pivot passes over v and dispatches each anchor hit:
-// IDs and key names are collected for pairing, encoded forms become
-// decode triggers.
+// anchors finds every anchor in v and dispatches each hit: IDs and key
+// names are collected for pairing, encoded forms become decode triggers.
+// With AVX2 one prefilter pass finds them all (prefilter.go); otherwise
+// one bytes.IndexByte pass per pivot byte does.
 func (d *Detector) anchors(lv *level, v *view, ownLo, ownHi int) {
+	if d.simd {
+		d.anchorsSIMD(lv, v, ownLo, ownHi)
+		return
+	}
 	b := v.b
-	decode := v.depth < d.maxDepth
 	for gi := range d.groups {
 		g := &d.groups[gi]
 		for off := 0; off < len(b); {
@@ -114,49 +122,56 @@ func (d *Detector) anchors(lv *level, v *view, ownLo, ownHi int) {
 				if s < 0 || e > len(b) || b[e-1] != a.pat[len(a.pat)-1] || !bytes.Equal(b[s:e], a.pat) {
 					continue
 				}
-				switch a.kind {
-				case akLTAI:
-					end := alnumRun(b, s+len(a.pat))
-					if validLTAI(b, s, end) {
-						lv.ids = append(lv.ids, idCand{start: s, end: end, kind: kindLTAI})
-					} else if k, ok := escapeBefore(b, s); ok && decode {
-						// "%3DLTAI...", "\nLTAI...": the ID is glued to an
-						// escape and only a decoded view can see its boundary.
-						addTrigger(lv, v, s, k, 0, ownLo, ownHi)
-					}
-				case akSTS:
-					end := alnumRun(b, s+len(a.pat))
-					if validSTS(b, s, end) {
-						lv.ids = append(lv.ids, idCand{start: s, end: end, kind: kindSTS})
-					}
-				case akKey:
-					if vs := keyword(lv, b, s, len(a.pat)); vs >= 0 && decode {
-						// A value that is itself base64 (a Kubernetes
-						// Secret's data) decodes from its first character.
-						addTrigger(lv, v, vs, decBase64, vs, ownLo, ownHi)
-					}
-				case akB64:
-					if q := s - a.shift; q >= 0 && decode {
-						addTrigger(lv, v, s, decBase64, q, ownLo, ownHi)
-					}
-				case akUTF16:
-					if decode {
-						addTrigger(lv, v, s, decUTF16, 0, ownLo, ownHi)
-					}
-				case akPct:
-					if decode {
-						addTrigger(lv, v, s, decURL, 0, ownLo, ownHi)
-					}
-				case akEsc:
-					if decode {
-						addTrigger(lv, v, s, decEscape, 0, ownLo, ownHi)
-					}
-				case akHTML:
-					if r, _, ok := entity(b, s); ok && r == 'L' && decode {
-						addTrigger(lv, v, s, decHTML, 0, ownLo, ownHi)
-					}
-				}
+				d.dispatch(lv, v, a, s, ownLo, ownHi)
 			}
+		}
+	}
+}
+
+// dispatch handles anchor a found at v.b[s:].
+func (d *Detector) dispatch(lv *level, v *view, a *anchor, s, ownLo, ownHi int) {
+	b := v.b
+	decode := v.depth < d.maxDepth
+	switch a.kind {
+	case akLTAI:
+		end := alnumRun(b, s+len(a.pat))
+		if validLTAI(b, s, end) {
+			lv.ids = append(lv.ids, idCand{start: s, end: end, kind: kindLTAI})
+		} else if k, ok := escapeBefore(b, s); ok && decode {
+			// "%3DLTAI...", "\nLTAI...": the ID is glued to an
+			// escape and only a decoded view can see its boundary.
+			addTrigger(lv, v, s, k, 0, ownLo, ownHi)
+		}
+	case akSTS:
+		end := alnumRun(b, s+len(a.pat))
+		if validSTS(b, s, end) {
+			lv.ids = append(lv.ids, idCand{start: s, end: end, kind: kindSTS})
+		}
+	case akKey:
+		if vs := keyword(lv, b, s, len(a.pat)); vs >= 0 && decode {
+			// A value that is itself base64 (a Kubernetes Secret's
+			// data) decodes from its first character.
+			addTrigger(lv, v, vs, decBase64, vs, ownLo, ownHi)
+		}
+	case akB64:
+		if q := s - a.shift; q >= 0 && decode {
+			addTrigger(lv, v, s, decBase64, q, ownLo, ownHi)
+		}
+	case akUTF16:
+		if decode {
+			addTrigger(lv, v, s, decUTF16, 0, ownLo, ownHi)
+		}
+	case akPct:
+		if decode {
+			addTrigger(lv, v, s, decURL, 0, ownLo, ownHi)
+		}
+	case akEsc:
+		if decode {
+			addTrigger(lv, v, s, decEscape, 0, ownLo, ownHi)
+		}
+	case akHTML:
+		if r, _, ok := entity(b, s); ok && r == 'L' && decode {
+			addTrigger(lv, v, s, decHTML, 0, ownLo, ownHi)
 		}
 	}
 }

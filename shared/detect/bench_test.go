@@ -96,7 +96,8 @@ func BenchmarkBytesIndexFloor(b *testing.B) {
 type adversarialInput struct{ name, unit string }
 
 // adversarial inputs hit the slow paths with dense anchors of every kind;
-// throughput must stay linear in the input, not collapse.
+// throughput must stay linear in the input, not collapse. They are
+// measured by BenchmarkScanCPUTime.
 func adversarial() []adversarialInput {
 	pair := "LTAI5tWK59PFkl0JfI2yyVlb zoc51FeogdvbzDp8mFmQp5zvqYMtrb\n"
 	return []adversarialInput{
@@ -112,10 +113,19 @@ func adversarial() []adversarialInput {
 	}
 }
 
-func BenchmarkScanAdversarial(b *testing.B) {
-	for _, c := range adversarial() {
-		b.Run(c.name, func(b *testing.B) {
-			benchScan(b, bytes.Repeat([]byte(c.unit), (1<<20)/len(c.unit)))
-		})
-	}
+// BenchmarkScanParallel scans the text corpus from GOMAXPROCS goroutines
+// sharing one Detector: the throughput the scan function gets from all
+// cores.
+func BenchmarkScanParallel(b *testing.B) {
+	data := benchText(b)
+	d := newDetector(b, Config{})
+	b.SetBytes(int64(len(data)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := d.Scan(context.Background(), "bench", bytes.NewReader(data), func(finding.Finding) {}); err != nil {
+				b.Error(err)
+			}
+		}
+	})
 }

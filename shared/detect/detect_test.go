@@ -7,7 +7,6 @@ import (
 	"errors"
 	"flag"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,7 +118,8 @@ func TestScanMatchesScanBytes(t *testing.T) {
 		t.Fatalf("corpus yields %d findings, the golden files list %d:\n%s", len(ref), want, summary(ref))
 	}
 	for _, chunk := range []int{13, 100, 1000, 4093, 65536} {
-		d := newDetector(t, Config{ChunkSize: chunk})
+		// Overlap below the minimum is raised to it, never honoured.
+		d := newDetector(t, Config{ChunkSize: chunk, Overlap: chunk % 7})
 		viaBytes := collect(t, func(emit func(finding.Finding)) error { return d.ScanBytes(ctx, "c", data, emit) })
 		viaReader := collect(t, func(emit func(finding.Finding)) error {
 			return d.Scan(ctx, "c", oneByteReader{bytes.NewReader(data)}, emit)
@@ -253,6 +253,8 @@ func TestPairing(t *testing.T) {
 		{"csv rows", "AccessKey ID,AccessKey Secret\n" + ids[0] + "," + secs[0] + "\n" + ids[1] + "," + secs[1] + "\n",
 			[]pair{{ids[0], secs[0]}, {ids[1], secs[1]}}},
 		{"secret before id on same line", "sk=" + secs[0] + " ak=" + ids[0], []pair{{ids[0], secs[0]}}},
+		{"minified json", `[{"id":"` + ids[0] + `","secret":"` + secs[0] + `"},{"id":"` + ids[1] + `","secret":"` + secs[1] + `"}]`,
+			[]pair{{ids[0], secs[0]}, {ids[1], secs[1]}}},
 		{"same line wins over next line", ids[0] + " " + secs[0] + "\n" + secs[1], []pair{{ids[0], secs[0]}}},
 		{"five lines apart", ids[0] + strings.Repeat("\n", 5) + secs[0], []pair{{ids[0], secs[0]}}},
 		{"six lines apart", ids[0] + strings.Repeat("\n", 6) + secs[0], []pair{{ids[0], ""}}},
@@ -585,45 +587,5 @@ func TestEncodedKeyValues(t *testing.T) {
 				t.Fatalf("want %s via %s, got %s", tc.rule, tc.enc, summary(got))
 			}
 		})
-	}
-}
-
-// TestRandomKeyRecall measures how many genuinely random keys the
-// randomness filters reject. Issued keys are random base62, so the
-// filters (placeholder words, runs, entropy) may cost at most a tiny
-// fraction of them.
-func TestRandomKeyRecall(t *testing.T) {
-	r := rand.New(rand.NewPCG(11, 12))
-	const base62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	tok := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = base62[r.IntN(len(base62))]
-		}
-		return b
-	}
-	const n = 20000
-	var idMiss, id16Miss, secretMiss, legacyMiss int
-	for range n {
-		id := append([]byte("LTAI5t"), tok(18)...)
-		if !validLTAI(id, 0, len(id)) {
-			idMiss++
-		}
-		id16 := append([]byte("LTAI"), tok(12)...)
-		if !validLTAI(id16, 0, len(id16)) {
-			id16Miss++
-		}
-		if s := tok(30); classes(s) == clsUpper|clsLower|clsDigit && !validSecret(s, 0, len(s)) {
-			secretMiss++
-		}
-		if l := tok(16); classes(l) == clsUpper|clsLower|clsDigit && !looksRandom(l, 3, 3.0) {
-			legacyMiss++
-		}
-	}
-	t.Logf("rejected of %d random: id24 %d, id16 %d, secret %d, legacy %d", n, idMiss, id16Miss, secretMiss, legacyMiss)
-	for name, miss := range map[string]int{"id24": idMiss, "id16": id16Miss, "secret": secretMiss, "legacy": legacyMiss} {
-		if miss*1000 > n { // more than 0.1%
-			t.Errorf("%s: %d of %d random keys rejected", name, miss, n)
-		}
 	}
 }

@@ -56,6 +56,8 @@ type Detector struct {
 	maxDepth               int
 	rules                  []Rule
 	groups                 []anchorGroup
+	pre                    *prefilter
+	simd                   bool // use pre; false runs the pivot passes
 	allowRe                []*regexp.Regexp
 	stopWords              [][]byte
 	fingerprints           map[string]bool
@@ -70,7 +72,9 @@ func New(cfg Config) (*Detector, error) {
 		maxDepth: cfg.MaxDecodeDepth,
 		rules:    Rules(),
 		groups:   anchorGroups(),
+		simd:     haveSIMD,
 	}
+	d.pre = newPrefilter(d.groups)
 	switch {
 	case d.chunk < 0 || d.overlap < 0 || d.maxDepth < 0:
 		return nil, errors.New("new detector: negative size in config")
@@ -302,6 +306,9 @@ func (d *Detector) allowed(h hit, f finding.Finding) bool {
 			if re.MatchString(s) {
 				return true
 			}
+		}
+		if len(d.stopWords) == 0 {
+			continue
 		}
 		low := strings.ToLower(s)
 		for _, w := range d.stopWords {

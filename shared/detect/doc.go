@@ -12,15 +12,17 @@
 // and Scan and ScanBytes, which walk the same windows, report the same
 // findings.
 //
-// The hot path is one bytes.IndexByte pass per "pivot" byte that is rare
-// in text and binaries (anchors.go). Each pivot hit is checked against the
-// few anchors that contain it: "LTAI" and "STS." (IDs), key-name fragments
-// such as "Key" or "_secret" (legacy IDs and lone secrets are only
-// reported as the value of a key that names them), and encoded forms of
-// "LTAI" (base64 at each offset, base64 of UTF-16LE and of base64,
-// UTF-16, %4C, \u004c, &#76;). Nothing else looks at a window unless an
-// anchor hit; in a typical window nothing else runs and nothing is
-// allocated.
+// The hot path finds the anchors: "LTAI" and "STS." (IDs), key-name
+// fragments such as "Key" or "_secret" (legacy IDs and lone secrets are
+// only reported as the value of a key that names them), and encoded forms
+// of "LTAI" (base64 at each offset, base64 of UTF-16LE and of base64,
+// UTF-16, %4C, \u004c, &#76;). On amd64 with AVX2 one SIMD pass classifies
+// every byte pair of the window against a two-byte fingerprint of each
+// anchor (prefilter.go) and about one position in 1,000 is checked
+// further; elsewhere one bytes.IndexByte pass per rare "pivot" byte does
+// the same job more slowly (anchors.go). Nothing else looks at a window
+// unless an anchor hit; in a typical window nothing else runs and nothing
+// is allocated.
 //
 // # Pairing
 //
@@ -29,7 +31,11 @@
 // and byte distance (at most 512), a value labeled by a key name breaking
 // ties. An ID only takes a secret that no other ID reaches more cheaply.
 // Secrets must be bounded (not part of a longer identifier, word or base64
-// blob) and look random (upper, lower and digits; no sequences; entropy).
+// blob) and not look typed: placeholder tests (token.go) reject long runs
+// and sequences, few distinct characters, repetition, hex and template
+// words, each calibrated to reject a random key with odds of order 1e-8.
+// A secret without a digit (1 random secret in 200) pairs only when a key
+// name or the layout (same line, right next to the ID) marks it.
 //
 // # Decoding
 //

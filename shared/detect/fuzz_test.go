@@ -9,8 +9,9 @@ import (
 	"github.com/akguard/akguard/shared/finding"
 )
 
-// FuzzScan checks that no input panics, that Scan and ScanBytes agree, and
-// that no finding carries more than 4 characters of a secret.
+// FuzzScan checks that no input panics, that Scan and ScanBytes agree,
+// that the SIMD prefilter and the pivot passes agree, and that no finding
+// carries more than 4 characters of a secret.
 func FuzzScan(f *testing.F) {
 	for _, r := range Rules() {
 		for _, s := range append(r.TruePositives, r.FalsePositives...) {
@@ -21,6 +22,8 @@ func FuzzScan(f *testing.F) {
 	f.Add([]byte(b64(utf16le("LTAI5tB3DO7GWIQtUlmOS6EC K7Gh5Qhy50B7P6nLsbWsXAJKil8Krk"))))
 	small := newDetector(f, Config{ChunkSize: 64})
 	big := newDetector(f, Config{})
+	pivots := newDetector(f, Config{})
+	pivots.simd = false
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var viaReader, viaBytes []finding.Finding
@@ -33,9 +36,17 @@ func FuzzScan(f *testing.F) {
 		if !equalFindings(viaReader, viaBytes) {
 			t.Fatalf("Scan and ScanBytes differ:\n%s\n%s", summary(viaReader), summary(viaBytes))
 		}
-		if err := big.ScanBytes(ctx, "f", data, func(x finding.Finding) { viaBytes = append(viaBytes, x) }); err != nil {
+		var viaBig, viaPivots []finding.Finding
+		if err := big.ScanBytes(ctx, "f", data, func(x finding.Finding) { viaBig = append(viaBig, x) }); err != nil {
 			t.Fatal(err)
 		}
+		if err := pivots.ScanBytes(ctx, "f", data, func(x finding.Finding) { viaPivots = append(viaPivots, x) }); err != nil {
+			t.Fatal(err)
+		}
+		if !equalFindings(viaBig, viaPivots) {
+			t.Fatalf("prefilter and pivot passes differ:\n%s\n%s", summary(viaBig), summary(viaPivots))
+		}
+		viaBytes = append(viaBytes, viaBig...)
 		for _, x := range viaBytes {
 			if real := strings.TrimRight(x.SecretRedacted, "*"); len(real) > 4 {
 				t.Fatalf("redacted secret keeps %d characters", len(real))

@@ -64,6 +64,12 @@ type secCand struct {
 	line       int
 	keyStart   int // start of the key name for labeled secrets
 	labeled    bool
+	// weak marks a value with two character classes instead of three
+	// (about 1 random secret in 200 has no digit); it pairs only where
+	// something else says it is a secret (secretShape).
+	weak bool
+	// named is set when a key name that says "secret" precedes the value.
+	named bool
 }
 
 // Pairing limits, tuned with the testdata cases: an ID and its secret are
@@ -141,12 +147,7 @@ func validLTAI(b []byte, start, end int) bool {
 	if !tokenBounded(b, start, end) {
 		return false
 	}
-	suffix := b[start+4 : end]
-	minH := 3.0
-	if n == 16 {
-		minH = 2.4
-	}
-	return looksRandom(suffix, 2, minH) && !isDocSample(b[start:end])
+	return looksRandom(b[start+4:end], 2) && !isDocSample(b[start:end])
 }
 
 func validSTS(b []byte, start, end int) bool {
@@ -160,7 +161,7 @@ func validSTS(b []byte, start, end int) bool {
 	if end < len(b) && (b[end] == '*' || b[end] == '_') {
 		return false
 	}
-	return looksRandom(b[start+len(anchorSTS):end], 2, 3.0) && !isDocSample(b[start:end])
+	return looksRandom(b[start+len(anchorSTS):end], 2) && !isDocSample(b[start:end])
 }
 
 func isDocSample(s []byte) bool {
@@ -192,12 +193,12 @@ func keyword(lv *level, b []byte, i, n int) int {
 	switch class {
 	case keyID:
 		if ve-vs == 16 && !bytes.HasPrefix(val, anchorLTAI) && tokenBounded(b, vs, ve) &&
-			looksRandom(val, 3, 3.0) && !isDocSample(val) {
+			looksRandom(val, 3) && !isDocSample(val) {
 			lv.ids = append(lv.ids, idCand{start: vs, end: ve, kind: kindLegacy})
 			return -1
 		}
 	case keySecret:
-		if n := ve - vs; n >= 30 && n <= 48 && validSecret(b, vs, ve) {
+		if n := ve - vs; n >= 30 && n <= 48 && secretOK(b, vs, ve) {
 			lv.labeled = append(lv.labeled, secCand{start: vs, end: ve, keyStart: ks, labeled: true})
 			if n == 30 {
 				return -1
@@ -329,10 +330,75 @@ func skipBlank(b []byte, j int) int {
 	return j
 }
 
-// validSecret checks one secret candidate: bounded, random-looking, not
-// a documentation sample.
-func validSecret(b []byte, s, e int) bool {
-	return tokenBounded(b, s, e) && looksRandom(b[s:e], 3, 3.6) && !isDocSample(b[s:e])
+// secretShape checks one secret candidate: bounded, random-looking, not a
+// documentation sample. A value with only two character classes is weak:
+// random base62 lacks a digit often enough (0.5%) that it must count, but
+// so do camelCase identifiers, so cost lets it pair only when it is
+// labeled, follows a key name saying "secret", or sits right next to the
+// ID on its line (the console CSV "ID,secret", a call's next argument).
+func secretShape(b []byte, s, e int) (ok, weak bool) {
+	if !tokenBounded(b, s, e) || isDocSample(b[s:e]) {
+		return false, false
+	}
+	n := classCount(b[s:e])
+	if n < 2 || isPlaceholder(b[s:e]) {
+		return false, false
+	}
+	return true, n < 3
+}
+
+// secretOK accepts a secret labeled by an Alibaba Cloud key name: the
+// label is the context that lets a weak value count.
+func secretOK(b []byte, s, e int) bool {
+	ok, _ := secretShape(b, s, e)
+	return ok
+}
+
+// adjacentGap is how close, on one line, an unlabeled weak secret must be
+// to its ID: a separator and perhaps a short key ("," or "\", \"" or
+// " secret=").
+const adjacentGap = 24
+
+// secretNamed reports whether the value at s follows a key name that says
+// it is a secret, however generic: "secret=", "sk: ", "\"SecretKey\":\"",
+// "<sk>". Such names do not make a lone secret reportable (classifyKey
+// decides that), but they are context enough for a weak value to pair.
+func secretNamed(b []byte, s int) bool {
+	j := s
+	if j > 0 && (b[j-1] == '"' || b[j-1] == '\'' || b[j-1] == '`') {
+		j--
+	}
+	for j > 0 && (b[j-1] == ' ' || b[j-1] == '\t') {
+		j--
+	}
+	if j == 0 || (b[j-1] != '=' && b[j-1] != ':' && b[j-1] != '>') {
+		return false
+	}
+	j--
+	if j > 0 && (b[j-1] == ':' || b[j-1] == '=') {
+		j--
+	}
+	for j > 0 && (b[j-1] == ' ' || b[j-1] == '\t') {
+		j--
+	}
+	if j > 0 && (b[j-1] == '"' || b[j-1] == '\'') {
+		j--
+	}
+	var buf [64]byte
+	n := 0
+	for k := j; k > 0 && j-k < len(buf) && isKeyChar(b[k-1]); k-- {
+		c := b[k-1]
+		if c == '_' || c == '-' || c == '.' {
+			continue
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[len(buf)-1-n] = c
+		n++
+	}
+	key := buf[len(buf)-n:]
+	return bytes.Contains(key, []byte("secret")) || bytes.HasSuffix(key, []byte("sk"))
 }
 
 func secretFits(kind candKind, n int) bool {
@@ -366,8 +432,8 @@ func collectSecrets(lv *level, b []byte) {
 			if n := j - i; !clipped && n >= 30 && n <= 48 {
 				if li := findLabeled(lv.labeled, i); li >= 0 {
 					lv.secs = append(lv.secs, lv.labeled[li])
-				} else if validSecret(b, i, j) {
-					lv.secs = append(lv.secs, secCand{start: i, end: j})
+				} else if ok, weak := secretShape(b, i, j); ok {
+					lv.secs = append(lv.secs, secCand{start: i, end: j, weak: weak, named: weak && secretNamed(b, i)})
 				}
 			}
 			i = j
@@ -417,6 +483,9 @@ func cost(id *idCand, s *secCand) (c int, ok bool) {
 		lines = -lines
 	}
 	if gap > pairBytes || lines > pairLines {
+		return 0, false
+	}
+	if s.weak && !s.labeled && !s.named && (lines > 0 || gap > adjacentGap) {
 		return 0, false
 	}
 	c = ((lines*2+before)*1024 + gap) * 2

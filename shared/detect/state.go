@@ -54,6 +54,7 @@ type level struct {
 	triggers []trigger
 	child    view // the decoded view built at this level's depth+1
 	scratch  []int32
+	cand     []int32 // prefilter candidate positions
 }
 
 func newState(size, maxDepth int) *state {

@@ -60,6 +60,9 @@ type Incident struct {
 	Reason   string `json:"reason,omitempty"`
 	// DryRun forces a dry run of this incident whatever the configuration.
 	DryRun bool `json:"dry_run,omitempty"`
+	// Force lets a manual release detach the deny policy while the leaked
+	// key is still Active (the responder takes responsibility).
+	Force bool `json:"force,omitempty"`
 }
 
 // Object locates a scanned object and its exposure.
@@ -104,15 +107,16 @@ func Parse(data []byte) (Incident, error) {
 func (in Incident) Validate() error {
 	switch {
 	case in.Version != Version:
-		return fmt.Errorf("%w: version %q, want %q", ErrInvalid, clip(in.Version), Version)
+		return fmt.Errorf("%w: version is not %q", ErrInvalid, Version)
 	case in.ID == "":
 		return fmt.Errorf("%w: id is required", ErrInvalid)
 	case in.Source != SourceScan && in.Source != SourceAudit && in.Source != SourceManual:
-		return fmt.Errorf("%w: source %q is not scan, audit or manual", ErrInvalid, clip(in.Source))
+		return fmt.Errorf("%w: source is not scan, audit or manual", ErrInvalid)
 	case in.Action != "" && in.Action != ActionContain && in.Action != ActionRelease:
-		return fmt.Errorf("%w: action %q is not contain or release", ErrInvalid, clip(in.Action))
+		return fmt.Errorf("%w: action is not contain or release", ErrInvalid)
 	case !keyIDRE.MatchString(in.AccessKeyID):
-		return fmt.Errorf("%w: access_key_id %q is not an AccessKey ID", ErrInvalid, clip(in.AccessKeyID))
+		// The value is not echoed: a person may paste a secret where the ID goes.
+		return fmt.Errorf("%w: access_key_id is not an AccessKey ID", ErrInvalid)
 	}
 	for _, f := range in.Findings {
 		if len(strings.TrimRight(f.SecretRedacted, "*")) > 4 {
@@ -120,11 +124,4 @@ func (in Incident) Validate() error {
 		}
 	}
 	return nil
-}
-
-func clip(s string) string {
-	if len(s) > 40 {
-		return s[:40] + "..."
-	}
-	return s
 }

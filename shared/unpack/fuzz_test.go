@@ -31,6 +31,10 @@ func FuzzWalk(f *testing.F) {
 		xzOf(f, []byte(text)),
 		gzipOfDeflate(zerosDeflate(f, 4)),
 		overlapBomb(f, 8),
+		rawStoredZip(f, 60, 0),                 // over MaxMembers: entry-by-entry directory
+		cat([]byte("#!/bin/sh\n"), inner),      // prefixed
+		zipOf(f, deflated("a.txt", text))[:40], // truncated: local headers
+		zipOf(f, stored("a.txt", text), stored("b.txt", text))[:120],
 	}
 	for _, name := range []string{"plain.txt.bz2", "proj.tar.bz2", "proj.tar.xz", "proj.tar.zst", "proj.zip", "encrypted.zip"} {
 		seeds = append(seeds, fixture(f, name))

@@ -2,6 +2,7 @@ package unpack
 
 import (
 	"archive/tar"
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -11,6 +12,7 @@ import (
 	"runtime"
 	"runtime/metrics"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -385,5 +387,65 @@ func TestNoGoroutinesLeft(t *testing.T) {
 	time.Sleep(10 * time.Millisecond)
 	if after := runtime.NumGoroutine(); after > before {
 		t.Errorf("goroutines: %d before, %d after", before, after)
+	}
+}
+
+// rawStoredZip writes n one-byte stored members with sizes in their local
+// headers (no data descriptors), as jar tools do; names are padded to pad.
+func rawStoredZip(t testing.TB, n, pad int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range n {
+		name := strconv.Itoa(i)
+		name += strings.Repeat("_", max(pad-len(name), 0))
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: name, Method: zip.Store,
+			CompressedSize64: 1, UncompressedSize64: 1, CRC32: crc32.ChecksumIEEE([]byte{'x'})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write([]byte{'x'})
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestZipDirectoryBounds(t *testing.T) {
+	long := rawStoredZip(t, 5000, 1000) // a 5 MiB directory
+	forged := bytes.Clone(long)
+	// Understate the directory size in the end record: archive/zip would
+	// read (and keep) every header regardless; the walker stops it at the
+	// in-memory bound and falls back to the local headers.
+	binary.LittleEndian.PutUint32(forged[len(forged)-22+12:], 46)
+	zip64 := rawStoredZip(t, 1<<16+5, 0) // more than 65535: Zip64 end records
+	tests := []struct {
+		name   string
+		data   []byte
+		lim    Limits
+		leaves int
+		skips  map[finding.SkipReason]int
+	}{
+		{name: "directory too large to hold is read entry by entry", data: long, leaves: 5000,
+			skips: map[finding.SkipReason]int{}},
+		{name: "directory larger than declared", data: forged, leaves: 5000,
+			skips: map[finding.SkipReason]int{finding.SkipCorrupt: 1}},
+		{name: "zip64 count over the limit", data: zip64, lim: Limits{MaxMembers: 1000}, leaves: 1000,
+			skips: map[finding.SkipReason]int{finding.SkipMemberLimit: 1}},
+		{name: "zip64 count within the limit", data: zip64, leaves: 1<<16 + 5, skips: map[finding.SkipReason]int{}},
+		{name: "prefixed jar with a large directory", data: cat([]byte("#!/bin/sh\n"), long), leaves: 5000,
+			skips: map[finding.SkipReason]int{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := runBomb(t, tc.lim, raSource("big.jar", tc.data))
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			if r.leaves != tc.leaves || fmt.Sprint(r.skips) != fmt.Sprint(tc.skips) {
+				t.Errorf("leaves = %d, skips = %v; want %d and %v", r.leaves, r.skips, tc.leaves, tc.skips)
+			}
+		})
 	}
 }

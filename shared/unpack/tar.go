@@ -129,5 +129,8 @@ func memberPath(parent, name string) string {
 		}
 		return r
 	}, strings.ToValidUTF8(clean, "?"))
+	// "!" separates nesting levels; inside a name it would let a member
+	// pose as a deeper one ("x.env!testdata/y" and path allowlists).
+	clean = strings.ReplaceAll(clean, "!", "%21")
 	return parent + "!" + clean
 }

@@ -17,6 +17,8 @@
 //   - Member names are labels, not paths: nothing is extracted, so "../x"
 //     and "/etc/x" are scanned like any member and shown cleaned. No
 //     path_traversal skip is emitted, since skips mean "not scanned".
+//     In names, "!" is written "%21" and control characters "?", so a
+//     path splits unambiguously at "!" and prints on one line.
 //   - Directories are passed over silently (no content); symlinks, hard
 //     links, devices and fifos are reported as not_regular and never
 //     followed.
@@ -160,8 +162,8 @@ func (w *Walker) Limits() Limits { return w.lim }
 // when src itself cannot be read; corrupt, encrypted, unsupported or
 // over-limit parts become skips and the walk moves on.
 func (w *Walker) Walk(ctx context.Context, src Source, leaf func(ctx context.Context, l Leaf) error, skip func(finding.Skip)) error {
-	if src.R == nil {
-		return errors.New("walk: source has no reader")
+	if src.R == nil || leaf == nil {
+		return errors.New("walk: source reader and leaf callback are required")
 	}
 	if skip == nil {
 		skip = func(finding.Skip) {}
@@ -260,6 +262,13 @@ func (st *walk) stream(n node, r io.Reader) error {
 	if st.stopped() {
 		return st.ctx.Err()
 	}
+	if n.ra != nil && n.size >= 0 {
+		// A zip with random access is read in place and its stream never
+		// touched: for a remote object, that is one request fewer.
+		if done, err := st.sniffAt(n); done || err != nil {
+			return err
+		}
+	}
 	cr := &countReader{r: r}
 	br := st.getBuf(cr)
 	defer st.putBuf(br)
@@ -269,13 +278,6 @@ func (st *walk) stream(n node, r io.Reader) error {
 		return st.fail(err, n.path)
 	}
 	f := sniff(head)
-	if f == formatUnknown && hintFor(n.path) == hintZip && n.ra != nil && n.size > 0 {
-		// Self-extracting and script-prefixed zips (jar launchers) do not
-		// start with a local header; archive/zip finds them from the end.
-		if ok, err := st.tryZipAt(n); ok || err != nil {
-			return err
-		}
-	}
 	switch f {
 	case formatGzip, formatBzip2, formatZstd, formatXz:
 		if n.layers >= maxStackedCompression {
@@ -294,10 +296,32 @@ func (st *walk) stream(n node, r io.Reader) error {
 		}
 		return st.tar(n, br)
 	case format7z, formatRar, formatLz4:
-		st.skip(n.path, finding.SkipUnsupported, f.String()+" archives are not supported")
+		st.skip(n.path, finding.SkipUnsupported, f.String()+" is not supported")
 		return nil
 	}
 	return st.emit(n, br)
+}
+
+// sniffAt opens n as a zip through its ReaderAt if it is one; done
+// reports that it was.
+func (st *walk) sniffAt(n node) (done bool, err error) {
+	var b [sniffLen]byte
+	k, err := n.ra.ReadAt(b[:min(sniffLen, n.size)], 0)
+	if err != nil && err != io.EOF {
+		return true, st.fail(err, n.path)
+	}
+	switch f := sniff(b[:k]); {
+	case f == formatZip:
+		if !st.enter(n) {
+			return true, nil
+		}
+		return true, st.zipStream(n, nil)
+	case f == formatUnknown && hintFor(n.path) == hintZip && n.size > 0:
+		// Self-extracting and script-prefixed zips (jar launchers) do not
+		// start with a local header; archive/zip finds them from the end.
+		return st.tryZipAt(n)
+	}
+	return false, nil
 }
 
 // enter checks that the members of container n are within MaxDepth.

@@ -140,7 +140,8 @@ func TestWalk(t *testing.T) {
 			tent{name: "../../etc/cron.d/x", data: "escape\n"},
 			tent{name: "/abs/path.env", data: "absolute\n"},
 			tent{name: "./a/./b//c.txt", data: "dots\n"},
-			tent{name: "evil\nskip fake-line.txt", data: "newline\n"})},
+			tent{name: "evil\nskip fake-line.txt", data: "newline\n"},
+			tent{name: "real.env!testdata/decoy.txt", data: "bang\n"})},
 		{name: "tar member limit", src: "many.tar", data: manyTar(30), lim: Limits{MaxMembers: 10}},
 		{name: "tar too large member", src: "big.tar", data: tarOf(t, tar.FormatUSTAR,
 			tent{name: "big.bin", data: strings.Repeat("b", 5000)}, tent{name: "small.txt", data: "s\n"}),
@@ -337,5 +338,35 @@ func TestWalkerConcurrentUse(t *testing.T) {
 		if got := <-errc; got != want {
 			t.Errorf("concurrent walk = %q, want %q", got, want)
 		}
+	}
+}
+
+type untouchable struct{ t *testing.T }
+
+func (u untouchable) Read([]byte) (int, error) {
+	u.t.Error("stream read although random access was enough")
+	return 0, io.ErrUnexpectedEOF
+}
+
+type brokenAt struct{ err error }
+
+func (b brokenAt) ReadAt([]byte, int64) (int, error) { return 0, b.err }
+
+// A zip with random access is read in place: the stream, for a remote
+// object a second GET, is never touched. A failing ReaderAt is a failing
+// source.
+func TestZipRandomAccessOnly(t *testing.T) {
+	z := zipOf(t, deflated("a.txt", "alpha\n"), stored("in.zip", string(zipOf(t, deflated("b.txt", "bravo\n")))))
+	for _, name := range []string{"a.zip", "a.jar", "a.bin"} {
+		got := walkTranscript(t, New(Limits{}), Source{Name: name, R: untouchable{t}, RA: bytes.NewReader(z), Size: -1})
+		if got.err != nil || len(got.lines) != 2 {
+			t.Errorf("%s: transcript %s, want two leaves", name, got)
+		}
+	}
+	errDisk := errors.New("range request failed")
+	err := New(Limits{}).Walk(context.Background(), Source{Name: "x.zip", R: untouchable{t}, RA: brokenAt{errDisk}, Size: 100},
+		func(context.Context, Leaf) error { return nil }, nil)
+	if !errors.Is(err, errDisk) {
+		t.Errorf("Walk = %v, want the ReaderAt's error", err)
 	}
 }

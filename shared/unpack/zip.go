@@ -42,8 +42,11 @@ func (st *walk) zipStream(n node, br *bufio.Reader) error {
 		defer sp.close()
 		ra, size = sp.ra, sp.size
 	}
-	zr, err := zip.NewReader(ra, size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	zr, dir, err := st.openZip(ra, size)
+	switch {
+	case err == errLargeDirectory:
+		return st.zipCentral(n, ra, size, dir)
+	case err != nil:
 		if !classified(err) {
 			if ok, err := st.zipLocal(n, ra, size, err); ok {
 				return err
@@ -57,18 +60,22 @@ func (st *walk) zipStream(n node, br *bufio.Reader) error {
 // tryZipAt opens a zip whose magic is not at offset 0. ok is false when the
 // bytes are not a zip after all, and the caller scans them as a leaf.
 func (st *walk) tryZipAt(n node) (ok bool, err error) {
-	zr, err := zip.NewReader(n.ra, n.size)
-	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+	zr, dir, err := st.openZip(n.ra, n.size)
+	switch {
+	case err == errLargeDirectory:
+		if !st.enter(n) {
+			return true, nil
+		}
+		return true, st.zipCentral(n, n.ra, n.size, dir)
+	case err != nil:
 		var se *sourceError
 		if errors.As(err, &se) {
 			return true, se
 		}
 		return false, nil
-	}
-	if len(zr.File) == 0 {
+	case len(zr.File) == 0:
 		return false, nil
-	}
-	if !st.enter(n) {
+	case !st.enter(n):
 		return true, nil
 	}
 	return true, st.zipFiles(n, zr, n.ra)
@@ -95,21 +102,11 @@ func (st *walk) zipFiles(n node, zr *zip.Reader, ra io.ReaderAt) error {
 
 func (st *walk) zipMember(n node, zd *zipDec, f *zip.File, ra io.ReaderAt) error {
 	name := memberPath(n.path, f.Name)
-	mode := f.Mode()
-	switch {
-	case mode.IsDir():
+	if f.Mode().IsDir() {
 		return nil // a name, no content
-	case mode.Type() != 0:
-		st.skip(name, finding.SkipNotRegular, typeName(mode))
-		return nil
-	case f.Flags&0x1 != 0: // APPNOTE §4.4.4 bit 0: encrypted
-		st.skip(name, finding.SkipEncrypted, "encrypted zip member")
-		return nil
-	case zipMethods[f.Method] == "":
-		st.skip(name, finding.SkipUnsupported, fmt.Sprintf("zip compression method %d", f.Method))
-		return nil
-	case f.UncompressedSize64 > uint64(st.lim.MaxMemberBytes):
-		st.skip(name, finding.SkipTooLarge, fmt.Sprintf("declared size %s exceeds %s", human(int64(min(f.UncompressedSize64, 1<<62))), human(st.lim.MaxMemberBytes)))
+	}
+	if reason, detail := st.unscannable(f.Mode(), f.Flags, f.Method, f.UncompressedSize64); reason != "" {
+		st.skip(name, reason, detail)
 		return nil
 	}
 	rc, err := f.Open()
@@ -126,6 +123,21 @@ func (st *walk) zipMember(n node, zd *zipDec, f *zip.File, ra io.ReaderAt) error
 		}
 	}
 	return st.stream(child, st.meter(name, rc, &zd.in.n))
+}
+
+// unscannable says why a zip member cannot be scanned, if it cannot.
+func (st *walk) unscannable(mode fs.FileMode, flags, method uint16, declared uint64) (finding.SkipReason, string) {
+	switch {
+	case mode.Type()&^fs.ModeDir != 0:
+		return finding.SkipNotRegular, typeName(mode)
+	case flags&0x1 != 0: // APPNOTE §4.4.4 bit 0: encrypted
+		return finding.SkipEncrypted, "encrypted zip member"
+	case zipMethods[method] == "":
+		return finding.SkipUnsupported, fmt.Sprintf("zip compression method %d", method)
+	case declared > uint64(st.lim.MaxMemberBytes):
+		return finding.SkipTooLarge, fmt.Sprintf("declared size %s exceeds %s", human(int64(min(declared, 1<<62))), human(st.lim.MaxMemberBytes))
+	}
+	return "", ""
 }
 
 func typeName(m fs.FileMode) string {
@@ -250,9 +262,11 @@ func (st *walk) spool(n node, r io.Reader) (*spooled, error) {
 		st.skip(n.path, finding.SkipTooLarge, fmt.Sprintf("zip of %s exceeds %s", human(n.size), human(lim.MaxMemberBytes)))
 		return nil, nil
 	}
+	// Declared sizes are only hints (archives lie), so a large one does
+	// not get its buffer up front; growth by doubling is cheap enough.
 	capHint := int64(bufSize)
 	if n.size >= 0 {
-		capHint = min(n.size, lim.MaxSpoolBytes)
+		capHint = min(n.size, lim.MaxSpoolBytes, 4<<20)
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, capHint+bytes.MinRead))
 	rec := &recorder{r: r}

@@ -132,6 +132,25 @@ func TestFillerClean(t *testing.T) {
 	}
 }
 
+func TestGenerateInterrupted(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Generate(ctx, dir, 1<<20, 1, nil); err == nil {
+		t.Fatal("canceled Generate succeeded")
+	}
+	m, err := ReadManifest(filepath.Join(dir, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Version == Version {
+		t.Fatal("an interrupted corpus looks complete")
+	}
+	if _, err := Generate(context.Background(), dir, 1<<20, 1, nil); err != nil {
+		t.Fatalf("could not replace an interrupted corpus: %v", err)
+	}
+}
+
 func TestGenerateRefusesForeignDir(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "precious.txt"), []byte("x"), 0o644); err != nil {

@@ -61,6 +61,12 @@ func Generate(ctx context.Context, dir string, size int64, seed uint64, progress
 	if err := prepareDir(dir); err != nil {
 		return nil, err
 	}
+	// Claim the directory at once with a manifest of version 0, which never
+	// counts as up to date: an interrupted run leaves a tree that the next
+	// run may replace but will not trust.
+	if err := os.WriteFile(filepath.Join(dir, ManifestName), []byte(`{"generator_version":0}`), 0o644); err != nil {
+		return nil, fmt.Errorf("write manifest: %w", err)
+	}
 	g := &gen{
 		dir:   dir,
 		r:     rand.New(rand.NewPCG(seed, 0x616b6775617264)),

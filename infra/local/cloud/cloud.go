@@ -64,6 +64,13 @@ func Start(ctx context.Context, o Options) (*Cloud, error) {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
+	// Function processes run in their code directory: every path handed
+	// to them (endpoints.json) must be absolute.
+	abs, err := filepath.Abs(o.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("start local cloud: %w", err)
+	}
+	o.DataDir = abs
 	env, err := core.Open(o.DataDir, o.AccountID, o.Region, o.Log)
 	if err != nil {
 		return nil, fmt.Errorf("start local cloud: %w", err)

@@ -587,3 +587,31 @@ func TestMissingHandlerBinary(t *testing.T) {
 		t.Errorf("body %v", m)
 	}
 }
+
+func TestQueueLogToleratesTornTail(t *testing.T) {
+	dir := t.TempDir()
+	qdir := filepath.Join(dir, "fc", "queue")
+	if err := os.MkdirAll(qdir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	pending, err := json.Marshal(journalRecord{Op: "enqueue", Item: &asyncItem{ID: "REQ-PENDING", Payload: []byte(`{"op":"echo"}`), Source: "api", Accepted: now, NotBefore: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	finished, err := json.Marshal(journalRecord{Op: "enqueue", Item: &asyncItem{ID: "REQ-DONE", Payload: []byte(`{}`), Accepted: now, NotBefore: now}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A crash mid-append leaves a partial last line.
+	log := string(finished) + "\n" + string(pending) + "\n" + `{"op":"done","id":"REQ-DONE"}` + "\n" + `{"op":"enqueue","item":{"id":"REQ-TO`
+	if err := os.WriteFile(filepath.Join(qdir, "torn.jsonl"), []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, newEnv(t, dir), Options{}, echoFn("torn"))
+	waitIdle(t, s)
+	inv := s.Invocations("torn")
+	if len(inv) != 1 || inv[0].RequestID != "REQ-PENDING" || inv[0].Status != statusSuccess {
+		t.Fatalf("replayed %+v", inv)
+	}
+}
