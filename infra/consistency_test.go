@@ -34,9 +34,9 @@ const (
 // problem allowed) and on a broken sample (every problem found).
 type check struct {
 	problems []string
-	// pending are checks whose other half another engineer is still
-	// writing: logged, or problems with AKGUARD_STRICT_CONSISTENCY=1
-	// (which CI should set once issue 7 lands).
+	// pending are checks whose other half may legitimately be absent in
+	// a partial checkout (README.md, Makefile targets): problems unless
+	// AKGUARD_STRICT_CONSISTENCY=0.
 	pending []string
 }
 
@@ -92,7 +92,7 @@ func TestProjectIsConsistent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strict := os.Getenv("AKGUARD_STRICT_CONSISTENCY") == "1"
+	strict := os.Getenv("AKGUARD_STRICT_CONSISTENCY") != "0"
 	for _, c := range checks {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
 			var ck check

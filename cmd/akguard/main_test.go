@@ -67,7 +67,7 @@ func TestRun(t *testing.T) {
 		{name: "bad glob", args: []string{"scan", "--allow-path", "a/[b", "."}, wantCode: exitError, wantErr: []string{`path glob "a/[b"`}},
 		{name: "bad size", args: []string{"scan", "--max-size", "lots", "."}, wantCode: exitError, wantErr: []string{`invalid size "lots"`}},
 		{name: "missing path", args: []string{"scan", "testdata/nope"}, wantCode: exitError, wantErr: []string{"akguard: error: scan path:", "no such file"}},
-		{name: "oss path needs endpoints", args: []string{"scan", "oss://bucket/prefix"}, wantCode: exitError, wantErr: []string{"oss:// scanning requires --endpoints"}},
+		{name: "oss path needs credentials", args: []string{"scan", "oss://bucket/prefix"}, wantCode: exitError, wantErr: []string{"no credentials"}},
 		{name: "stdin twice", args: []string{"scan", "-", "-"}, wantCode: exitError, wantErr: []string{"given twice"}},
 		{name: "clean tree exits 0", args: []string{"scan", "testdata/clean"}, wantCode: exitOK, wantErr: []string{"0 findings, 0 skipped, 2 files"}},
 		{name: "text", args: []string{"scan", "testdata/tree"}, wantCode: exitFound, golden: "tree.txt", wantErr: []string{"3 findings (3 high), 0 skipped, 4 files"}},

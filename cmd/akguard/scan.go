@@ -32,11 +32,6 @@ Exit status: 0 nothing found, 1 something found, 2 error.
 Flags may come before or after the paths; "--" ends the flags.
 `
 
-// errOSSUnsupported marks the hook for remote sources: oss:// scanning is
-// wired in by the scan function's engineer (it needs endpoints and
-// credentials); until then an oss:// path is a usage error.
-var errOSSUnsupported = errors.New("oss:// scanning requires --endpoints, which this build does not support yet")
-
 type scanFlags struct {
 	format    string
 	output    string
@@ -70,6 +65,9 @@ func newScanFlagSet(w io.Writer) (*flag.FlagSet, *scanFlags) {
 }
 
 func runScan(ctx context.Context, args []string, s stdio) int {
+	if hasOSSURL(args) {
+		return runBackfill(ctx, args, s)
+	}
 	fset, f := newScanFlagSet(s.err)
 	paths, err := parseInterspersed(fset, args)
 	if errors.Is(err, flag.ErrHelp) {
@@ -97,9 +95,6 @@ func runScan(ctx context.Context, args []string, s stdio) int {
 				return exitError
 			}
 			stdin = true
-		case strings.HasPrefix(p, "oss://"):
-			errorf(s.err, "%s: %v", p, errOSSUnsupported)
-			return exitError
 		default:
 			local = append(local, p)
 		}
