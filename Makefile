@@ -62,6 +62,59 @@ fmt-check: ## fail when a Go file is not gofmt-clean
 	@out=$$(gofmt -s -l $$(find . -name '*.go' -not -path './bench-corpus/*' -not -path './target/*')); \
 	if [ -n "$$out" ]; then echo "not gofmt-clean:"; echo "$$out"; exit 1; fi
 
+# Linters are installed through the Go module proxy into target/bin, one
+# binary per version, so a version bump reinstalls and a rerun does not.
+TOOLS_BIN := $(CURDIR)/target/bin
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK := $(TOOLS_BIN)/staticcheck-$(STATICCHECK_VERSION)
+GOVULNCHECK_VERSION ?= v1.9.0
+GOVULNCHECK := $(TOOLS_BIN)/govulncheck-$(GOVULNCHECK_VERSION)
+# govulncheck's database: a file:// URL works offline with a mirror of it.
+VULNDB ?= https://vuln.go.dev
+
+# The packages that run goroutines, locks or shared servers; `make race`
+# tests them under the race detector. The functions and infra/e2e are
+# left out: they drive these same packages and would double CI's race
+# time for no new concurrency.
+RACE_PKGS ?= ./shared/scan/... ./shared/unpack/... ./shared/detect/... ./shared/store/... \
+	./shared/contain/... ./shared/trail/... ./shared/ossscan/... ./shared/report/... ./infra/local/...
+# Fuzzing time per target for `make fuzz`; FUZZ narrows the targets (regexp).
+FUZZTIME ?= 10s
+FUZZ ?= .
+
+.PHONY: lint race fuzz vulncheck
+lint: fmt-check $(STATICCHECK) ## gofmt check, then staticcheck (STATICCHECK_VERSION) on every package
+	$(STATICCHECK) $(PKGS)
+
+# -short: the race detector looks for unsynchronised access, not volume;
+# the full-size recall and memory tests already run in `make test`.
+race: ## go test -race -short on the concurrent packages (RACE_PKGS)
+	$(GO) test -race -short $(RACE_PKGS)
+
+fuzz: ## run every fuzz target for FUZZTIME (10s) each, one after another; FUZZ=regexp narrows
+	GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZ='$(FUZZ)' ./tools/fuzz.sh
+
+# Exit status: govulncheck's 3 (vulnerabilities found) passes through; when
+# the database cannot be reached (these machines cannot reach vuln.go.dev)
+# the target says so and fails, since "not checked" is not "clean".
+vulncheck: $(GOVULNCHECK) ## govulncheck every package (needs vuln.go.dev or VULNDB=file://mirror; not in CI)
+	@out=$$(mktemp); rc=0; $(GOVULNCHECK) -db '$(VULNDB)' $(PKGS) >"$$out" 2>&1 || rc=$$?; cat "$$out"; \
+	if [ "$$rc" -ne 0 ] && [ "$$rc" -ne 3 ] && grep -q 'fetching vulnerabilities' "$$out"; then \
+		echo "vulncheck: NOT CHECKED: the vulnerability database $(VULNDB) is unreachable from this machine;" >&2; \
+		echo "vulncheck: run it where vuln.go.dev is reachable, or pass VULNDB=file:///path/to/a/mirror" >&2; \
+	elif [ "$$rc" -eq 3 ]; then echo "vulncheck: govulncheck reports vulnerabilities (above)" >&2; fi; \
+	rm -f "$$out"; exit $$rc
+
+$(STATICCHECK):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	mv $(TOOLS_BIN)/staticcheck $@
+
+$(GOVULNCHECK):
+	@mkdir -p $(TOOLS_BIN)
+	GOBIN=$(TOOLS_BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
+	mv $(TOOLS_BIN)/govulncheck $@
+
 ## ---- bench
 
 .PHONY: bench bench-go bench-corpus bench-run bench-huge

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -184,8 +183,10 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	// go test puts its own GOROOT/bin first in PATH, so this is the go
+	// that runs the test.
+	goTool, err := exec.LookPath("go")
+	if err != nil {
 		t.Skip("go tool not available")
 	}
 	bin := filepath.Join(t.TempDir(), "akguard")
@@ -196,7 +197,7 @@ func TestBinary(t *testing.T) {
 	cmd := exec.Command(bin, "scan", "--format", "json", "testdata/tree")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
+	err = cmd.Run()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != exitFound {
 		t.Fatalf("exit: %v, want status %d\n%s", err, exitFound, stderr.String())

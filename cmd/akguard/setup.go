@@ -136,6 +136,18 @@ func runSetup(ctx context.Context, args []string, s stdio) int {
 		errorf(s.err, "%v", err)
 		return exitError
 	}
+	if errors.Is(err, provision.ErrUnfixable) {
+		// Nothing was applied: show the plan as a dry run would.
+		if werr := plan.WriteTable(s.out, false); werr != nil {
+			errorf(s.err, "%v", werr)
+			return exitError
+		}
+		fmt.Fprintf(s.out, "\nnothing changed: %s\n", plan.Summary(false))
+		errorf(s.err, "%v", err)
+		hintf(s.err, "a bucket's versioning cannot be turned off once enabled, and OSS ignores x-oss-forbid-overwrite while it is enabled or suspended: "+
+			"set vars.stateBucket in %s (or --var stateBucket=NAME) to a new bucket name and run setup again", *syaml)
+		return exitError
+	}
 	if werr := plan.WriteTable(s.out, !*dryRun); werr != nil {
 		errorf(s.err, "%v", werr)
 		return exitError

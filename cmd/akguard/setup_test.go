@@ -8,7 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
+
 	"github.com/akguard/akguard/infra/local/cloud"
+	"github.com/akguard/akguard/shared/aliyun"
 )
 
 // setup against the local cloud with the project's own s.yaml and infra/:
@@ -122,5 +125,48 @@ func TestSetupCommandErrors(t *testing.T) {
 				t.Error("secret printed")
 			}
 		})
+	}
+}
+
+// A state bucket with versioning enabled breaks akguard's exactly-once
+// writes and cannot be fixed in place: setup shows the plan, changes
+// nothing, exits with an error and tells the user to pick a new bucket.
+func TestSetupCommandVersionedStateBucket(t *testing.T) {
+	ctx := context.Background()
+	c, err := cloud.Start(ctx, cloud.Options{DataDir: t.TempDir(), AccountID: "1234567890123456", Region: "cn-hangzhou"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	rk := c.Env.IAM.RootKey()
+	cl := aliyun.Clients{Region: "cn-hangzhou", AccountID: "1234567890123456", Endpoints: c.Endpoints,
+		Creds: aliyun.Credentials{AccessKeyID: rk.AccessKeyID, AccessKeySecret: rk.AccessKeySecret}}.OSS()
+	if _, err := cl.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr("akguard-state")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr("akguard-state"),
+		VersioningConfiguration: &oss.VersioningConfiguration{Status: oss.VersionEnabled}}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(c.Env.Trail.All())
+	for i, extra := range [][]string{{"--dry-run"}, nil} {
+		var out, errb bytes.Buffer
+		args := append([]string{"--endpoints", c.EndpointsFile(), "--s-yaml", "../../s.yaml", "--infra", "../../infra",
+			"--var", "stateBucket=akguard-state", "--create-upload-bucket"}, extra...)
+		code := runSetup(ctx, args, stdio{in: strings.NewReader(""), out: &out, err: &errb})
+		if code != exitError {
+			t.Fatalf("%v: exit %d, want an error\n%s%s", extra, code, out.String(), errb.String())
+		}
+		golden(t, []string{"setup-versioned-dry-run.txt", "setup-versioned.txt"}[i], out.Bytes())
+		for _, want := range []string{"setup cannot fix: oss bucket akguard-state versioning: Enabled", "x-oss-forbid-overwrite", "new bucket name"} {
+			if !strings.Contains(errb.String(), want) {
+				t.Errorf("%v: stderr lacks %q:\n%s", extra, want, errb.String())
+			}
+		}
+	}
+	for _, ev := range c.Env.Trail.All()[before:] {
+		if ev.EventRW == "Write" {
+			t.Errorf("setup wrote %s:%s to an account it refused", ev.ServiceName, ev.EventName)
+		}
 	}
 }

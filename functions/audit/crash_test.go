@@ -149,7 +149,7 @@ func TestAuditSurvivesKillAndOverlap(t *testing.T) {
 
 	// The killed run's lease lasts until its deadline plus a minute; the
 	// test lets it lapse instead of waiting (an operator's "break the lock").
-	if err := st.Delete(ctx, trail.LockRecord); err != nil {
+	if err := st.BreakLease(ctx, trail.LockRecord); err != nil {
 		t.Fatal(err)
 	}
 	runToEnd(t, env, `{}`)

@@ -201,6 +201,11 @@ func TestAuditCatchesAttacksOnGeneratedHistory(t *testing.T) {
 	if !mid.Checkpoint.Before(firstAttack.Add(win)) {
 		t.Fatalf("checkpoint %v passed the window of the first incident (%v) although it was not escalated", mid.Checkpoint, firstAttack)
 	}
+	// Rate limiting at 40 calls/s only bites when the machine is fast
+	// enough to exceed it; two injected throttles make sure the backoff
+	// path runs on a loaded CI machine too.
+	env.Cloud.Env.Faults.Add(fault.Rule{Service: "actiontrail", Operation: "LookupEvents", Rate: 1, Kind: "throttle",
+		Status: 400, Code: "Throttling.User", Remaining: 2})
 	runs := runToEnd(t, env, phase1)
 	elapsed := time.Since(began)
 	var read trail.ReadStats

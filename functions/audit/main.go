@@ -59,8 +59,9 @@ func parsePayload(text string) (payload, error) {
 }
 
 type handler struct {
-	cfg config.Audit
-	log *slog.Logger
+	cfg        config.Audit
+	log        *slog.Logger
+	createOnce store.CreateOnceGuard
 }
 
 func main() {
@@ -124,7 +125,7 @@ func (h *handler) handle(ctx context.Context, event json.RawMessage) (*trail.Run
 		opts.Overlap = time.Duration(p.OverlapMinutes) * time.Minute
 	}
 	w := &trail.Watcher{
-		Store:  &store.Store{Client: clients.OSS(), Bucket: h.cfg.StateBucket, Prefix: h.cfg.StatePrefix},
+		Store:  &store.Store{Client: clients.OSS(), Bucket: h.cfg.StateBucket, Prefix: h.cfg.StatePrefix, Guard: &h.createOnce},
 		Reader: reader,
 		Escalate: func(ctx context.Context, in incident.Incident) error {
 			body, err := json.Marshal(in)

@@ -29,9 +29,10 @@ import (
 var secretShaped = regexp.MustCompile(`[A-Za-z0-9+/]{30,}`)
 
 type handler struct {
-	cfg    config.Respond
-	cfgErr error
-	log    *slog.Logger
+	cfg        config.Respond
+	cfgErr     error
+	log        *slog.Logger
+	createOnce store.CreateOnceGuard
 }
 
 func main() {
@@ -70,14 +71,21 @@ func (h *handler) handle(ctx context.Context, event json.RawMessage) (any, error
 	}
 	r := &contain.Responder{
 		Config: h.cfg, Clients: cl, Invocation: inv, PolicyDocument: policies.DenyHighRisk, Log: h.log,
-		Store:     &store.Store{Client: cl.OSS(), Bucket: h.cfg.StateBucket, Prefix: h.cfg.StatePrefix},
+		Store:     &store.Store{Client: cl.OSS(), Bucket: h.cfg.StateBucket, Prefix: h.cfg.StatePrefix, Guard: &h.createOnce},
 		Publisher: &notify.Publisher{Client: mc, Topic: h.cfg.Topic, Attempts: h.cfg.NotifyAttempts, Backoff: h.cfg.NotifyBackoff},
 	}
 	res, err := r.Handle(ctx, in)
 	if err != nil {
-		if errors.Is(err, contain.ErrBusy) {
+		// The SDK's raw errors can carry the STS token in a URL.
+		err = aliyun.CleanError(err)
+		switch {
+		case errors.Is(err, contain.ErrBusy):
 			h.log.InfoContext(ctx, "incident busy: FC will retry", "incident_id", in.ID)
-		} else {
+		case errors.Is(err, contain.ErrTransient):
+			// Not the last attempt: the incident stays open and the
+			// retry resumes it (see shared/contain).
+			h.log.WarnContext(ctx, "transient failure: FC will retry", "incident_id", in.ID, "retry", inv.RetryCount, "err", err)
+		default:
 			h.log.ErrorContext(ctx, "respond failed: FC will retry", "incident_id", in.ID, "err", err)
 		}
 		return nil, err

@@ -26,6 +26,7 @@ import (
 	"github.com/akguard/akguard/infra/policies"
 	"github.com/akguard/akguard/shared/aliyun"
 	"github.com/akguard/akguard/shared/contain"
+	"github.com/akguard/akguard/shared/finding"
 	"github.com/akguard/akguard/shared/incident"
 	"github.com/akguard/akguard/shared/notify"
 )
@@ -93,7 +94,12 @@ func (f *fixture) clients(id, secret, token string) aliyun.Clients {
 func newIncident(id, key, severity string, mod func(m map[string]any)) []byte {
 	m := map[string]any{"version": incident.Version, "id": id, "source": "scan", "access_key_id": key, "severity": severity,
 		"detected_at": "2026-11-23T10:00:00Z", "summary": "AccessKey pair in a public object",
-		"object": map[string]any{"bucket": "akguard-demo-uploads", "key": "app/config.env", "acl": "public-read", "public": true}}
+		"object": map[string]any{"bucket": "akguard-demo-uploads", "key": "app/config.env", "acl": "public-read", "public": true},
+		// Scan sends a key with the hash of the secret found with it (of a
+		// synthetic placeholder here): the proof that the key leaked.
+		"findings": []map[string]any{{"path": "oss://akguard-demo-uploads/app/config.env", "line": 2, "rule": "alibaba-access-key-pair",
+			"severity": severity, "access_key_id": key, "secret_redacted": "zq8X********",
+			"secret_sha256": finding.HashSecret("synthetic-secret-" + key), "encoding": "plain", "fingerprint": "fp-" + key}}}
 	if mod != nil {
 		mod(m)
 	}
@@ -388,7 +394,10 @@ func TestRespondEndToEnd(t *testing.T) {
 }
 
 func TestRespondGuardrails(t *testing.T) {
-	f := start(t, map[string]string{"AKGUARD_ALLOW_USERS": "dave", "AKGUARD_MAX_CONTAINMENTS_PER_HOUR": "1"})
+	// The breaker is consulted before the owner lookup, so dave's incident
+	// (allowlisted, which only the lookup reveals) takes a slot too: two
+	// slots let erin's containment through and stop frank's.
+	f := start(t, map[string]string{"AKGUARD_ALLOW_USERS": "dave", "AKGUARD_MAX_CONTAINMENTS_PER_HOUR": "2"})
 	dave, erin, frank := f.user("dave"), f.user("erin"), f.user("frank")
 	if res := f.invoke(newIncident("inc-dave", dave.AccessKeyID, "critical", nil)); res.Outcome != notify.OutcomeNotifyOnly {
 		t.Fatalf("allowlisted: %+v", res)
@@ -399,7 +408,7 @@ func TestRespondGuardrails(t *testing.T) {
 	if res := f.invoke(newIncident("inc-erin", erin.AccessKeyID, "medium", nil)); res.Outcome != notify.OutcomeContained {
 		t.Fatalf("erin: %+v", res)
 	}
-	// The breaker allows one containment per hour.
+	// The breaker's two slots per hour are taken.
 	if res := f.invoke(newIncident("inc-frank", frank.AccessKeyID, "critical", nil)); res.Outcome != notify.OutcomeNotifyOnly {
 		t.Fatalf("breaker: %+v", res)
 	}
@@ -591,6 +600,7 @@ func TestPolicyNamesOnlyCalledActions(t *testing.T) {
 		"kms:DescribeSecret", "kms:ListSecrets", "kms:RotateSecret", // AKGUARD_KMS_ROTATE (shared/contain TestKMSRotation)
 		"mns:PublishMessage",                                // notify.Publisher
 		"oss:DeleteObject",                                  // lease release
+		"oss:GetBucketVersioning",                           // store.CheckCreateOnce
 		"oss:GetObject", "oss:ListObjects", "oss:PutObject", // records, breaker slots
 		"ram:AttachPolicyToUser", "ram:CreatePolicy", "ram:CreatePolicyVersion", "ram:DetachPolicyFromUser",
 		"ram:GetPolicy", "ram:GetUser", "ram:ListAccessKeys", "ram:ListUsers", "ram:UpdateAccessKey",

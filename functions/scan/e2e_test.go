@@ -447,6 +447,8 @@ func TestEventsThatAreNotScanned(t *testing.T) {
 	for name, ev := range map[string]string{
 		"state bucket": strings.ReplaceAll(string(f.event("akguard/findings/x.json", "E", 10)), f.upload, f.state),
 		"upload part":  strings.Replace(string(f.event("big.bin", "E", 10)), "ObjectCreated:PutObject", "ObjectCreated:UploadPart", 1),
+		// s.yaml sets AKGUARD_SCAN_BUCKETS to the upload bucket only.
+		"unlisted bucket": strings.ReplaceAll(string(f.event("app.env", "E", 10)), f.upload, "other-uploads"),
 	} {
 		s := f.invokeSync([]byte(ev))
 		if len(s.Objects) != 1 || s.Objects[0].Status != ossscan.StatusIgnored {

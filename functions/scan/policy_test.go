@@ -24,6 +24,7 @@ var ramAction = map[string]string{
 	"DeleteObject": "oss:DeleteObject", "GetObjectAcl": "oss:GetObjectAcl", "PutObjectAcl": "oss:PutObjectAcl",
 	"GetBucketAcl": "oss:GetBucketAcl", "GetObjectTagging": "oss:GetObjectTagging",
 	"PutObjectTagging": "oss:PutObjectTagging", "InvokeFunction": "fc:InvokeFunction",
+	"GetBucketVersioning": "oss:GetBucketVersioning", // the state bucket must honour forbid-overwrite
 }
 
 // TestPolicyGrantsExactlyWhatScanCalls runs every path of the function

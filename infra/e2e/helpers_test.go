@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -266,10 +267,13 @@ func (f *fixture) attachSuccesses() map[string]int {
 	return out
 }
 
-// pids lists the running instances of a function: processes whose
-// executable is the binary localtest built.
-func pids(t testing.TB, name string) []int {
+// pids lists the running instances of a function in this fixture's
+// cloud: processes whose executable is the binary localtest built and
+// whose endpoints file is in this fixture's data directory.
+func (f *fixture) pids(name string) []int {
+	t := f.t
 	t.Helper()
+	mine := []byte("AKGUARD_LOCAL_ENDPOINTS=" + filepath.Join(f.dir, "endpoints.json") + "\x00")
 	exe := filepath.Join(localtest.BuildFunction(t, name), "main")
 	dirs, _ := os.ReadDir("/proc")
 	var out []int
@@ -278,19 +282,20 @@ func pids(t testing.TB, name string) []int {
 		if err != nil {
 			continue
 		}
-		if target, err := os.Readlink(filepath.Join("/proc", d.Name(), "exe")); err == nil && target == exe {
+		if target, err := os.Readlink(filepath.Join("/proc", d.Name(), "exe")); err != nil || target != exe {
+			continue
+		}
+		if env, err := os.ReadFile(filepath.Join("/proc", d.Name(), "environ")); err == nil && bytes.Contains(append(env, 0), mine) {
 			out = append(out, pid)
 		}
 	}
 	return out
 }
 
-func kill(t testing.TB, pid int) {
-	t.Helper()
-	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
-		t.Fatalf("kill %d: %v", pid, err)
-	}
-}
+func kill(pid int) error { return syscall.Kill(pid, syscall.SIGKILL) }
+
+// fcOpts are the local FC settings of these tests: fast async retries.
+func fcOpts() fc.Options { return fc.Options{RetryBase: 50 * time.Millisecond} }
 
 // --- test data ---------------------------------------------------------
 
@@ -359,13 +364,40 @@ func clean(i int) []byte {
 // --- secret search -----------------------------------------------------
 
 // needles returns, for each planted secret, the whole string and its
-// first 12 characters: a truncated secret is still a leak.
-func needles(secrets []string) map[string]string {
-	out := map[string]string{}
-	for _, s := range secrets {
-		out[s] = s
+// first 12 characters (a truncated secret is still a leak), each also as
+// it reads inside base64 text: SMQ message bodies are base64 (notify's
+// encoding), and so are their journals on disk.
+func needles(secrets []string) map[string]int {
+	out := map[string]int{}
+	for i, s := range secrets {
+		plain := []string{s}
 		if len(s) > 12 {
-			out[s[:12]] = s
+			plain = append(plain, s[:12])
+		}
+		for _, p := range plain {
+			out[p] = i
+			for _, b := range base64Forms(p) {
+				out[b] = i
+			}
+		}
+	}
+	return out
+}
+
+// base64Forms returns the characters base64 text holds wherever p is
+// encoded, for each of the three alignments p can have in the encoded
+// stream: the encoding of filler+p minus the characters that depend on
+// the bytes around p.
+func base64Forms(p string) []string {
+	var out []string
+	for k := range 3 {
+		enc := base64.RawStdEncoding.EncodeToString(append(make([]byte, k), p...))
+		if bits := (k + len(p)) * 8; bits%6 != 0 {
+			enc = enc[:len(enc)-1]
+		}
+		enc = enc[[]int{0, 2, 3}[k]:]
+		if len(enc) >= 8 {
+			out = append(out, enc)
 		}
 	}
 	return out
@@ -379,9 +411,9 @@ func (f *fixture) leakSearch(secrets []string, extra map[string]string) (hits []
 	f.t.Helper()
 	ns := needles(secrets)
 	check := func(where string, b []byte) {
-		for n := range ns {
+		for n, i := range ns {
 			if bytes.Contains(b, []byte(n)) {
-				hits = append(hits, fmt.Sprintf("%s holds %d chars of a planted secret (%s...)", where, len(n), n[:4]))
+				hits = append(hits, fmt.Sprintf("%s holds %d chars of planted secret #%d", where, len(n), i))
 			}
 		}
 	}

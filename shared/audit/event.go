@@ -203,7 +203,14 @@ func parseEventTime(s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("parse eventTime: %w", err)
 	}
-	return t.UTC(), nil
+	t = t.UTC()
+	// An offset can push year 0000 or 9999 out of what time.Time encodes
+	// as JSON; such an event would parse here and then fail every export
+	// and incident that quotes it (found by FuzzParseEvents).
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, fmt.Errorf("parse eventTime: %q is outside years 0000-9999 in UTC", s)
+	}
+	return t, nil
 }
 
 // ParseEvents decodes events from a JSON array of records, a LookupEvents

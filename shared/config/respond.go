@@ -55,6 +55,14 @@ type Respond struct {
 	// NotifyBackoff is the first retry delay, doubled per attempt
 	// (AKGUARD_NOTIFY_BACKOFF, default 200ms).
 	NotifyBackoff time.Duration
+	// AsyncRetries is the function's maxAsyncRetryAttempts in s.yaml
+	// (AKGUARD_ASYNC_RETRY_ATTEMPTS, default 3, 0-8). A transient failure
+	// fails the invocation so FC retries it, until the attempt whose retry
+	// count reaches this number: that one records the failure and
+	// notifies. Set it no higher than the deployed value, or the last
+	// attempt's failure goes to the dead-letter queue unnotified; 0 (the
+	// zero value) makes every attempt the last.
+	AsyncRetries int
 }
 
 // LoadRespond reads the respond function's variables.
@@ -85,6 +93,12 @@ func LoadRespond(getenv Getenv) (Respond, error) {
 	add(err)
 	r.NotifyBackoff, err = Duration(getenv, "AKGUARD_NOTIFY_BACKOFF", 200*time.Millisecond)
 	add(err)
+	r.AsyncRetries, err = Int(getenv, "AKGUARD_ASYNC_RETRY_ATTEMPTS", 3, 0)
+	add(err)
+	if r.AsyncRetries > 8 {
+		// FC's own limit for maxAsyncRetryAttempts.
+		add(fmt.Errorf("AKGUARD_ASYNC_RETRY_ATTEMPTS=%d is more than 8", r.AsyncRetries))
+	}
 	switch v := strings.TrimSpace(getenv("AKGUARD_DISABLE_KEY_AT")); v {
 	case "never":
 	case "":

@@ -18,8 +18,11 @@ func TestLoadRespond(t *testing.T) {
 	}{
 		{"defaults", map[string]string{"AKGUARD_STATE_BUCKET": "b"}, func(r Respond) bool {
 			return r.Topic == "akguard-alerts" && r.DryRun && *r.DisableKeyAt == crit && r.PolicyName == DefaultDenyPolicyName &&
-				r.MaxContainmentsPerHour == 10 && !r.KMSRotate && r.NotifyAttempts == 5 && r.NotifyBackoff == 200*time.Millisecond
+				r.MaxContainmentsPerHour == 10 && !r.KMSRotate && r.NotifyAttempts == 5 && r.NotifyBackoff == 200*time.Millisecond && r.AsyncRetries == 3
 		}, ""},
+		{"no async retries", map[string]string{"AKGUARD_STATE_BUCKET": "b", "AKGUARD_ASYNC_RETRY_ATTEMPTS": "0"},
+			func(r Respond) bool { return r.AsyncRetries == 0 }, ""},
+		{"too many async retries", map[string]string{"AKGUARD_STATE_BUCKET": "b", "AKGUARD_ASYNC_RETRY_ATTEMPTS": "9"}, nil, "AKGUARD_ASYNC_RETRY_ATTEMPTS"},
 		{"set", map[string]string{"AKGUARD_STATE_BUCKET": "b", "AKGUARD_SMQ_TOPIC": "t", "AKGUARD_DRY_RUN": "false",
 			"AKGUARD_DISABLE_KEY_AT": "high", "AKGUARD_ALLOW_USERS": "a, b,,", "AKGUARD_PROTECTED_ROLES": "akguard-respond",
 			"AKGUARD_MAX_CONTAINMENTS_PER_HOUR": "0", "AKGUARD_PROTECTED_KEYS": "LTAI5tX"}, func(r Respond) bool {

@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -32,7 +33,8 @@ type Scan struct {
 	// Buckets are the buckets the OSS trigger is configured on
 	// (AKGUARD_SCAN_BUCKETS, comma-separated, optional). Start-up refuses a
 	// list that includes the state or quarantine bucket, since every record
-	// written would then trigger another scan.
+	// written would then trigger another scan. When set, events for other
+	// buckets (a trigger added by hand, a forged invocation) are ignored.
 	Buckets []string
 }
 
@@ -114,4 +116,10 @@ func (s Scan) CheckLoop() error {
 // state and quarantine buckets, in case a trigger was added to them by hand.
 func (s Scan) Ignored(bucket string) bool {
 	return bucket == s.StateBucket || (s.QuarantineBucket != "" && bucket == s.QuarantineBucket)
+}
+
+// Listed reports whether events from bucket may be scanned under
+// AKGUARD_SCAN_BUCKETS: always when the list is empty.
+func (s Scan) Listed(bucket string) bool {
+	return len(s.Buckets) == 0 || slices.Contains(s.Buckets, bucket)
 }

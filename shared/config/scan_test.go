@@ -17,6 +17,9 @@ func TestLoadScan(t *testing.T) {
 			if s.MaxObjectBytes != 10<<30 || s.PartBytes != 8<<20 || s.Readers != 4 || s.MakePrivate || s.Tag != "" {
 				t.Errorf("defaults = %+v", s)
 			}
+			if !s.Listed("any-bucket") {
+				t.Error("without AKGUARD_SCAN_BUCKETS every bucket must be listed")
+			}
 		}},
 		{name: "all set", env: map[string]string{"AKGUARD_SCAN_MAX_OBJECT_BYTES": "1024", "AKGUARD_SCAN_PART_BYTES": "65536",
 			"AKGUARD_SCAN_READERS": "2", "AKGUARD_SCAN_MAKE_PRIVATE": "true", "AKGUARD_SCAN_TAG": "akguard = leaked-credential",
@@ -29,6 +32,9 @@ func TestLoadScan(t *testing.T) {
 				}
 				if !s.Ignored("akguard-state") || !s.Ignored("quarantine") || s.Ignored("uploads") {
 					t.Error("Ignored is wrong")
+				}
+				if !s.Listed("uploads") || !s.Listed("logs") || s.Listed("other") || s.Listed("upload") {
+					t.Error("Listed is wrong")
 				}
 			}},
 		{name: "state bucket scanned", env: map[string]string{"AKGUARD_SCAN_BUCKETS": "uploads,akguard-state"}, wantErr: "includes the state bucket"},

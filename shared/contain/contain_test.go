@@ -51,6 +51,14 @@ func responderTB(t testing.TB, env *localtest.Env) *contain.Responder {
 		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)), StepBackoff: time.Millisecond}
 }
 
+// evidence is what scan sends with a key: a finding holding the hash of
+// its secret (the secret here is a synthetic placeholder).
+func evidence(keyID string) []finding.Finding {
+	return []finding.Finding{{Path: "oss://akguard-demo-uploads/app/config.env", Line: 2, Rule: "alibaba-access-key-pair",
+		Severity: finding.SeverityCritical, AccessKeyID: keyID, SecretRedacted: "zq8X********",
+		SecretSHA256: finding.HashSecret("synthetic-secret-" + keyID), Encoding: "plain", Fingerprint: "fp-" + keyID}}
+}
+
 func inboxCount(t testing.TB, env *localtest.Env) int {
 	t.Helper()
 	mc, err := env.Root.SMQ()
@@ -159,7 +167,7 @@ func TestFailedContainmentStillNotifies(t *testing.T) {
 	r := responder(t, env)
 	env.Cloud.Env.Faults.Add(fault.Rule{Service: "ram", Operation: "UpdateAccessKey", Rate: 1, Kind: "error", Status: 500, Code: "InternalError"})
 	in := incident.Incident{Version: incident.Version, ID: "fail-1", Source: incident.SourceScan, AccessKeyID: key.AccessKeyID,
-		Severity: finding.SeverityCritical, DetectedAt: time.Now()}
+		Severity: finding.SeverityCritical, DetectedAt: time.Now(), Findings: evidence(key.AccessKeyID)}
 	res, err := r.Handle(context.Background(), in)
 	if err != nil || res.Outcome != notify.OutcomePartial {
 		t.Fatalf("%+v %v", res, err)
@@ -199,7 +207,7 @@ func TestKMSRotation(t *testing.T) {
 	r := responder(t, env)
 	r.Config.KMSRotate = true
 	in := incident.Incident{Version: incident.Version, ID: "kms-1", Source: incident.SourceScan, AccessKeyID: key.AccessKeyID,
-		Severity: finding.SeverityCritical, DetectedAt: time.Now()}
+		Severity: finding.SeverityCritical, DetectedAt: time.Now(), Findings: evidence(key.AccessKeyID)}
 	res, err := r.Handle(context.Background(), in)
 	if err != nil || res.Outcome != notify.OutcomeContained {
 		t.Fatalf("%+v %v", res, err)
@@ -280,7 +288,7 @@ func TestGuardrailsInProcess(t *testing.T) {
 				tt.setup(r, keyID)
 			}
 			in := incident.Incident{Version: incident.Version, ID: fmt.Sprintf("guard-%d", i), Source: incident.SourceScan,
-				AccessKeyID: keyID, Severity: finding.SeverityCritical, DetectedAt: time.Now()}
+				AccessKeyID: keyID, Severity: finding.SeverityCritical, DetectedAt: time.Now(), Findings: evidence(keyID)}
 			res, err := r.Handle(context.Background(), in)
 			if err != nil || res.Outcome != tt.outcome {
 				t.Fatalf("Handle = %+v, %v; want outcome %s", res, err, tt.outcome)
@@ -330,7 +338,7 @@ func BenchmarkHandle(b *testing.B) {
 			b.Fatal(err)
 		}
 		in := incident.Incident{Version: incident.Version, ID: fmt.Sprintf("bench-%d", i), Source: incident.SourceScan,
-			AccessKeyID: key.AccessKeyID, Severity: finding.SeverityCritical, DetectedAt: time.Now()}
+			AccessKeyID: key.AccessKeyID, Severity: finding.SeverityCritical, DetectedAt: time.Now(), Findings: evidence(key.AccessKeyID)}
 		i++
 		b.StartTimer()
 		if res, err := r.Handle(context.Background(), in); err != nil || res.Outcome != notify.OutcomeContained {

@@ -2,60 +2,38 @@ package contain
 
 import (
 	"errors"
-	"net/http"
 	"strconv"
-	"strings"
 
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
+	"github.com/akguard/akguard/shared/aliyun"
 )
 
 // code returns the service error code of an SDK call ("" when the call
 // failed before the service answered).
-func code(err error) string {
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return se.ErrorCode()
-	}
-	return ""
-}
-
-func status(err error) int {
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return se.HttpStatus()
-	}
-	return 0
-}
+func code(err error) string { return aliyun.ErrorCode(err) }
 
 // Retryable reports whether calling again can help: throttling, a 5xx, or
-// no answer from the service at all (network, timeout).
+// no answer from the service at all (network, timeout). A transport
+// failure reaches us as a bare *url.Error (the clients run with
+// AutoRetry off, so the SDK does not wrap it in a ClientError).
 func Retryable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return se.HttpStatus() >= http.StatusInternalServerError || strings.HasPrefix(se.ErrorCode(), "Throttling") ||
-			se.ErrorCode() == "ServiceUnavailable"
-	}
-	var ce *sdkerrors.ClientError
-	return errors.As(err, &ce)
+	retry, _ := aliyun.Retryable(err)
+	return retry
 }
 
-// brief is an SDK error cut down for records and notifications: the
-// SDK's ServerError text embeds the request URL (for KMS, the secret
-// data), so only code, status and request ID are kept.
+// brief is an SDK error cut down for records, notifications and skip
+// reasons: a service error keeps code, status and request ID (never the
+// message: SignatureDoesNotMatch quotes the string-to-sign, security
+// token included); a transport error keeps the failed operation, the
+// endpoint host and the cause, never the URL, whose query carries
+// SecurityToken and Signature; anything else is redacted.
 func brief(err error) string {
 	if err == nil {
 		return ""
 	}
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return se.ErrorCode() + " (HTTP " + strconv.Itoa(se.HttpStatus()) + ", request " + se.RequestId() + ")"
-	}
-	var ce *sdkerrors.ClientError
-	if errors.As(err, &ce) {
-		return "client error " + ce.ErrorCode()
+	err = aliyun.CleanError(err)
+	var ae *aliyun.APIError
+	if errors.As(err, &ae) {
+		return ae.Code + " (HTTP " + strconv.Itoa(ae.Status) + ", request " + ae.RequestID + ")"
 	}
 	return err.Error()
 }

@@ -16,6 +16,15 @@
 //	contained/<access-key-id>.json        user and policy, for release
 //	breaker/<yyyymmddhh>/<unix>-<id>.json one containment slot of the circuit breaker
 //	locks/breaker                         lease around counting and taking a slot
+//
+// An incident ends (responses/<id>.json) only in a terminal outcome. A
+// failure another attempt may fix — the owner lookup or a RAM step
+// throttled, a 5xx, no answer; the circuit breaker's bookkeeping — fails
+// the invocation instead, so FC's async retry runs and resumes from the
+// recorded steps; the attempt whose retry count reaches
+// config.Respond.AsyncRetries is the last, and records and notifies
+// whatever it could not do. So people are told once, and a throttled
+// RAM does not close an incident with the leaked key still active.
 package contain
 
 import (
@@ -37,6 +46,14 @@ import (
 // ErrBusy reports that another invocation holds the incident's lease; FC's
 // retry will find its result.
 var ErrBusy = errors.New("incident is being handled by another invocation")
+
+// ErrTransient marks a failure another attempt may fix (see the package
+// comment): Handle returns it, without ending the incident, before the
+// last attempt.
+var ErrTransient = errors.New("transient failure, to be retried")
+
+// lastAttempt reports whether no FC retry follows this invocation.
+func (r *Responder) lastAttempt() bool { return r.Invocation.RetryCount >= r.Config.AsyncRetries }
 
 // Responder handles incidents for one invocation.
 type Responder struct {
@@ -98,7 +115,8 @@ func (r *Responder) now() time.Time {
 
 // Handle responds to one incident. It returns an error only when FC
 // should retry: a lease held by a concurrent delivery, an unreachable state
-// bucket, or a notification that could not be sent.
+// bucket, a transient failure before the last attempt (ErrTransient), or a
+// notification that could not be sent.
 func (r *Responder) Handle(ctx context.Context, in incident.Incident) (Result, error) {
 	log := r.Log.With("incident_id", in.ID, "access_key_id", in.AccessKeyID)
 	lease := "locks/incidents/" + in.ID
@@ -164,7 +182,9 @@ func (r *Responder) Handle(ctx context.Context, in incident.Incident) (Result, e
 	if ru.msg.Action == incident.ActionRelease {
 		err = ru.release(ctx)
 	} else {
-		r.markLeaked(ctx, in, log)
+		if reason := unproven(in); reason == "" {
+			r.markLeaked(ctx, in, log)
+		}
 		err = ru.contain(ctx)
 	}
 	if err != nil {
@@ -265,6 +285,10 @@ func (ru *run) owner(ctx context.Context) error {
 			break
 		}
 	}
+	if lerr != nil && (Retryable(lerr) || ctx.Err() != nil) && !ru.r.lastAttempt() {
+		ru.log.WarnContext(ctx, "owner lookup failed, FC will retry", "err", brief(lerr), "retry", ru.r.Invocation.RetryCount)
+		return fmt.Errorf("%w: look up owner: %s", ErrTransient, brief(lerr))
+	}
 	if lerr != nil {
 		// The owner is unknown, so nothing can be contained; people are
 		// still told, with the lookup error.
@@ -302,6 +326,24 @@ func (ru *run) contain(ctx context.Context) error {
 	if reason := ru.preGuard(); reason != "" {
 		return ru.skipAll(ctx, notify.OutcomeNotifyOnly, reason)
 	}
+	// The breaker comes before the owner lookup: the lookup's last resort
+	// lists every user's keys, and a flood of incidents about unknown keys
+	// must not repeat it without bound. A slot is taken per incident acted
+	// on, whatever the lookup then finds.
+	if !ru.dry {
+		st, err := ru.step(ctx, "circuit-breaker", "breaker/", fmt.Sprintf("at most %d containments per hour", r.Config.MaxContainmentsPerHour), false,
+			func() (string, string, error) { return ru.breaker(ctx) })
+		if err != nil {
+			return err
+		}
+		if st.Status != notify.StatusDone {
+			reason := "circuit breaker open: " + st.Reason
+			if st.Status == notify.StatusFailed {
+				reason = "circuit breaker unavailable: " + st.Error
+			}
+			return ru.skipAll(ctx, notify.OutcomeNotifyOnly, reason)
+		}
+	}
 	if err := ru.owner(ctx); err != nil {
 		return err
 	}
@@ -324,20 +366,6 @@ func (ru *run) contain(ctx context.Context) error {
 	}
 	if reason := ru.guard(); reason != "" {
 		return ru.skipAll(ctx, notify.OutcomeNotifyOnly, reason)
-	}
-	if !ru.dry {
-		st, err := ru.step(ctx, "circuit-breaker", "breaker/", fmt.Sprintf("at most %d containments per hour", r.Config.MaxContainmentsPerHour), false,
-			func() (string, string, error) { return ru.breaker(ctx) })
-		if err != nil {
-			return err
-		}
-		if st.Status != notify.StatusDone {
-			reason := "circuit breaker open: " + st.Reason
-			if st.Status == notify.StatusFailed {
-				reason = "circuit breaker unavailable: " + st.Error
-			}
-			return ru.skipAll(ctx, notify.OutcomeNotifyOnly, reason)
-		}
 	}
 	why := fmt.Sprintf("%s incident %s (%s)", ru.in.Severity, ru.in.ID, ru.in.Source)
 	ensure, err := ru.step(ctx, "ensure-policy", policy, "the deny policy must exist with the reviewed document", true,
@@ -398,7 +426,24 @@ func (ru *run) preGuard() string {
 	case slices.Contains(cfg.AllowKeys, k):
 		return "the key is allowlisted (AKGUARD_ALLOW_KEYS)"
 	}
-	return ""
+	return unproven(ru.in)
+}
+
+// unproven returns why a scan incident is no proof of a leak ("" when it
+// is): scan sends a key only when a finding holds its secret or STS token
+// (as a hash); an incident without one — a forged or older payload —
+// names an ID someone merely mentioned, and acting on it would let anyone
+// who can upload a file have any user contained.
+func unproven(in incident.Incident) string {
+	if in.Source != incident.SourceScan {
+		return ""
+	}
+	for _, f := range in.Findings {
+		if f.SecretSHA256 != "" || f.TokenSHA256 != "" {
+			return ""
+		}
+	}
+	return "no secret or token was found with the AccessKey ID: a mention of an ID is no proof of a leak, so nothing is contained"
 }
 
 func (ru *run) disable(ctx context.Context, why string) (notify.Step, error) {
@@ -443,7 +488,7 @@ func (ru *run) release(ctx context.Context) error {
 		policy = orDefault(rec.PolicyName, policy)
 		st, serr := ru.c.keyStatus(rec.UserName, ru.in.AccessKeyID)
 		if serr != nil {
-			return fmt.Errorf("read key status: %w", serr)
+			return fmt.Errorf("read key status: %w", aliyun.CleanError(serr))
 		}
 		ru.msg.Owner = notify.Owner{Type: notify.OwnerRAMUser, UserName: rec.UserName, AccountID: r.Clients.AccountID,
 			LookedUpBy: "record", KeyStatus: st}
@@ -464,9 +509,32 @@ func (ru *run) release(ctx context.Context) error {
 	if o.KeyStatus == "Active" && !ru.in.Force {
 		return ru.skipAll(ctx, notify.OutcomeReleaseRefused, "the leaked key is still Active: rotate and disable it first (or force)")
 	}
+	// The deny policy is per user: detaching it also releases every other
+	// contained key of the user.
+	others, err := ru.otherContained(ctx, o.UserName)
+	if err != nil {
+		return err
+	}
+	var active []string
+	for _, c := range others {
+		if c.status == "Active" {
+			active = append(active, c.AccessKeyID)
+		}
+	}
+	if len(active) > 0 && !ru.in.Force {
+		return ru.skipAll(ctx, notify.OutcomeReleaseRefused, fmt.Sprintf("another leaked key of user %s is still Active and contained by the same deny policy (%s): rotate and disable it first (or force)",
+			o.UserName, strings.Join(active, ", ")))
+	}
 	why := fmt.Sprintf("release requested by %s: %s (key %s)", orDefault(ru.in.Reporter, "-"), orDefault(ru.in.Reason, "-"), o.KeyStatus)
-	if ru.in.Force && o.KeyStatus == "Active" {
+	if ru.in.Force && (o.KeyStatus == "Active" || len(active) > 0) {
 		why += ", forced"
+	}
+	if len(others) > 0 {
+		ids := make([]string, len(others))
+		for i, c := range others {
+			ids[i] = c.AccessKeyID + " (" + c.status + ")"
+		}
+		why += "; also releases " + strings.Join(ids, ", ")
 	}
 	st, err := ru.step(ctx, "detach-policy", o.UserName, why, true,
 		func() (string, string, error) { return ru.c.detachPolicy(policy, o.UserName) })
@@ -486,8 +554,61 @@ func (ru *run) release(ctx context.Context) error {
 				return fmt.Errorf("write contained record: %w", err)
 			}
 		}
+		for _, c := range others {
+			c.Released, c.ReleasedBy = true, ru.in.ID
+			if err := r.Store.Put(ctx, "contained/"+c.AccessKeyID+".json", c.Contained); err != nil {
+				return fmt.Errorf("write contained record: %w", err)
+			}
+		}
 	}
 	return nil
+}
+
+// containedKey is another contained key of a user and its status now.
+type containedKey struct {
+	Contained
+	status string
+}
+
+// otherContained returns the user's contained keys other than this
+// incident's that were not released, with their current status (Active,
+// Inactive or deleted).
+func (ru *run) otherContained(ctx context.Context, user string) ([]containedKey, error) {
+	keys, err := ru.r.Store.List(ctx, "contained/")
+	if err != nil {
+		return nil, fmt.Errorf("list contained records: %w", err)
+	}
+	var out []containedKey
+	for _, k := range keys {
+		var c Contained
+		if err := ru.r.Store.Get(ctx, k, &c); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				continue
+			}
+			return nil, fmt.Errorf("read contained record: %w", err)
+		}
+		if c.UserName != user || c.AccessKeyID == ru.in.AccessKeyID || c.Released {
+			continue
+		}
+		out = append(out, containedKey{Contained: c})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	status := map[string]string{}
+	live, err := ru.c.listKeys(user)
+	switch {
+	case code(err) == "EntityNotExist.User":
+	case err != nil:
+		return nil, fmt.Errorf("read key status: %w", aliyun.CleanError(err))
+	}
+	for _, k := range live {
+		status[k.AccessKeyId] = k.Status
+	}
+	for i := range out {
+		out[i].status = orDefault(status[out[i].AccessKeyID], "deleted")
+	}
+	return out, nil
 }
 
 func (r *Responder) leaseWait() time.Duration {

@@ -93,6 +93,17 @@ func (ru *run) step(ctx context.Context, name, target, why string, mutating bool
 		if ferr != nil {
 			rec.Status, rec.Error = notify.StatusFailed, brief(ferr)
 			ru.log.WarnContext(ctx, "step failed", "step", name, "target", target, "err", rec.Error)
+			if ru.retryLater(ctx, name, ferr) {
+				// The failed result is kept for the record; the retry runs
+				// the step again (a failed result is never reused).
+				rec.At = ru.r.now()
+				if err := st.Put(ctx, ru.recordKey(name, "result"), rec); err != nil {
+					return notify.Step{}, fmt.Errorf("record %s result: %w", name, err)
+				}
+				ru.log.WarnContext(ctx, "step failed, FC will retry", "step", name, "retry", ru.r.Invocation.RetryCount,
+					"last_retry", ru.r.Config.AsyncRetries)
+				return notify.Step{}, fmt.Errorf("%w: %s %s: %s", ErrTransient, name, target, rec.Error)
+			}
 		} else {
 			rec.Status, rec.Detail = status, detail
 			if status == notify.StatusSkipped {
@@ -107,6 +118,23 @@ func (ru *run) step(ctx context.Context, name, target, why string, mutating bool
 	ru.log.InfoContext(ctx, "step", "step", name, "target", target, "status", rec.Status, "dry_run", ru.dry)
 	ru.msg.Actions = append(ru.msg.Actions, rec.asStep())
 	return rec.asStep(), nil
+}
+
+// retryLater reports whether a failed step should fail the invocation so
+// FC retries it, instead of ending the incident with the failure: a RAM
+// step that failed transiently, or the breaker's bookkeeping in the state
+// bucket — unless no retry follows.
+func (ru *run) retryLater(ctx context.Context, name string, err error) bool {
+	if ru.r.lastAttempt() {
+		return false
+	}
+	switch name {
+	case "circuit-breaker":
+		return true
+	case "ensure-policy", "attach-policy", "disable-key", "detach-policy":
+		return Retryable(err) || ctx.Err() != nil
+	}
+	return false
 }
 
 // skip records a deliberate non-action and its reason.

@@ -164,7 +164,9 @@ type TimerEvent struct {
 func (t TimerEvent) Time() (time.Time, error) {
 	tt, err := time.Parse(time.RFC3339, t.TriggerTime)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%w: triggerTime %q: %v", ErrMalformed, clip(t.TriggerTime), err)
+		// Not err itself: time.ParseError quotes the whole value, which
+		// would undo clip for a hostile multi-megabyte triggerTime.
+		return time.Time{}, fmt.Errorf("%w: triggerTime %q is not RFC 3339", ErrMalformed, clip(t.TriggerTime))
 	}
 	return tt, nil
 }

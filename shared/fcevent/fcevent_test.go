@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -101,12 +102,59 @@ func FuzzParseOSS(f *testing.F) {
 			if !errors.Is(err, ErrMalformed) {
 				t.Fatalf("error not marked malformed: %v", err)
 			}
+			if len(err.Error()) > maxErrLen {
+				t.Fatalf("error message of %d bytes", len(err.Error()))
+			}
 			return
 		}
 		for _, r := range ev.Events {
 			if len(r.OSS.Object.Keys()) == 0 {
 				t.Fatal("valid record without key candidates")
 			}
+		}
+	})
+}
+
+// maxErrLen bounds an error message: errors end up in logs and FC error
+// responses, so one must not carry a megabyte of attacker-chosen input.
+const maxErrLen = 1024
+
+func FuzzParseTimer(f *testing.F) {
+	for _, name := range []string{"timer-audit.json", "timer-audit-dry-run.json", "timer-audit-slow-delivery.json"} {
+		if data, err := os.ReadFile("../../events/" + name); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`{"triggerName":"t","triggerTime":"2026-11-23T06:25:00+08:00"}`))
+	f.Add([]byte(`{"triggerName":"t","triggerTime":"` + strings.Repeat("9", 4096) + `"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ev, err := ParseTimer(data)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error not marked malformed: %v", err)
+			}
+			if len(err.Error()) > maxErrLen {
+				t.Fatalf("error message of %d bytes", len(err.Error()))
+			}
+			return
+		}
+		if ev.TriggerName == "" {
+			t.Fatal("accepted an event without triggerName")
+		}
+		if _, err := ev.Time(); err != nil {
+			t.Fatalf("accepted event has no time: %v", err)
+		}
+		// What FC would deliver again after a retry must decode the same.
+		out, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseTimer(out)
+		if err != nil {
+			t.Fatalf("re-encoded event rejected: %v\n%s", err, out)
+		}
+		if again != ev {
+			t.Fatalf("round trip changed the event: %+v -> %+v", ev, again)
 		}
 	})
 }

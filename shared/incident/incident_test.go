@@ -1,7 +1,11 @@
 package incident
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -52,7 +56,55 @@ func TestErrorsNeverEchoValues(t *testing.T) {
 	if _, err := Parse([]byte(f)); err == nil {
 		t.Fatal("finding with more than 4 secret characters accepted")
 	}
-	if ID("a", "b") != ID("a", "b") || ID("a", "b") == ID("ab", "") {
+	first, again := ID("a", "b"), ID("a", "b")
+	if first != again || first == ID("ab", "") {
 		t.Fatal("ID must be stable and unambiguous")
 	}
+}
+
+// FuzzParse: respond's input is whatever `s invoke`, scan or audit sent.
+// Every rejection is ErrInvalid (respond acks it instead of retrying
+// forever), never echoes the access_key_id (a person may paste a secret
+// there), and what is accepted survives the JSON round trip respond's
+// notification and state records rely on.
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"respond-contain.json", "respond-release.json", "respond-scan.json"} {
+		if data, err := os.ReadFile(filepath.Join("..", "..", "events", name)); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte(`{"version":"akguard.incident/v1","id":"abc","source":"audit","access_key_id":"STS.NTq8Wm3xKcV7bR2p","severity":"low","detected_at":"2026-11-23T06:00:00+08:00","audit":{"rule":"r"}}`))
+	// A synthetic 30-character "secret" pasted where the ID goes.
+	f.Add([]byte(`{"version":"akguard.incident/v1","id":"abc","source":"manual","access_key_id":"Zq8Xw2Vb1uvZwnZuDMjJxyZLLKcgTA","severity":"high","detected_at":"2026-11-23T06:00:00Z"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		in, err := Parse(data)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("rejection not marked invalid: %v", err)
+			}
+			// Only Validate's errors: a decode error may quote a field
+			// name that happens to equal the ID value.
+			verr := in.Validate()
+			fromValidate := verr != nil && verr.Error() == err.Error()
+			if fromValidate && len(in.AccessKeyID) >= 8 && strings.Contains(err.Error(), in.AccessKeyID) {
+				t.Fatalf("error echoes access_key_id: %v", err)
+			}
+			return
+		}
+		out, err := json.Marshal(in)
+		if err != nil {
+			t.Fatalf("accepted incident does not encode: %v", err)
+		}
+		again, err := Parse(out)
+		if err != nil {
+			t.Fatalf("re-encoded incident rejected: %v\n%s", err, out)
+		}
+		out2, err := json.Marshal(again)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out, out2) {
+			t.Fatalf("round trip changed the incident:\n%s\n%s", out, out2)
+		}
+	})
 }

@@ -15,6 +15,8 @@ import (
 
 // New returns a JSON logger writing to w (stdout when nil) at the level
 // named by AKGUARD_LOG_LEVEL (debug, info, warn, error; default info).
+// Every record passes through Redacting, so an STS token or signature
+// that slipped into an error never reaches the log.
 func New(w io.Writer) *slog.Logger {
 	if w == nil {
 		w = os.Stdout
@@ -28,7 +30,8 @@ func New(w io.Writer) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	return slog.New(&requestID{Handler: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})})
+	// Redacting is outermost so attributes added by With are cleaned too.
+	return slog.New(Redacting(&requestID{Handler: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})}))
 }
 
 // requestID adds "request_id" from the FC context to each record.

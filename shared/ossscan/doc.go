@@ -1,6 +1,7 @@
 // Package ossscan is the scan function's logic: it scans the OSS objects
 // named by ObjectCreated trigger events, records each finding in the state
-// bucket and hands each leaked AccessKey to the respond function.
+// bucket and hands each leaked AccessKey (ID and secret) to the respond
+// function.
 //
 // # Reading objects
 //
@@ -26,7 +27,22 @@
 // the sender; it is marked sent after FC accepts the async invocation,
 // released on a retryable failure so the retry sends it, marked failed on
 // a permanent one (no such function, denied), and taken over after
-// claimTTL when its holder crashed or failed.
+// claimTTL when its holder crashed or failed. Takers of one stale claim
+// race to create a marker named after it
+// (dispatch/scan/takeover/<incident-id>-<claim>-<window>.json), so one of
+// them sends; respond deduplicates by incident ID in any case.
+//
+// # What is sent to respond
+//
+// Only a key found with proof that it leaked: a finding of the key
+// holding the hash of its secret or of an STS token (SecretEvidence). An
+// ID alone — quoted in a ticket, a log, a URL — is recorded as a finding
+// but not sent: otherwise anyone able to upload an object could have any
+// user contained by naming their key ID. One object sends at most
+// MaxIncidentsPerObject keys (the most severe first); the others are
+// recorded and named in the object's cap record
+// (dispatch/scan/capped/<bucket>/<key-hash>-<etag>.json). Events for a
+// bucket not in AKGUARD_SCAN_BUCKETS (when it is set) are ignored.
 //
 // # Retries
 //

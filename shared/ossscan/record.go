@@ -3,6 +3,7 @@ package ossscan
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -74,6 +75,31 @@ func SkipKey(bucket, key, etag string) string {
 
 // DispatchKey is the incident's dispatch record.
 func DispatchKey(incidentID string) string { return "dispatch/scan/" + incidentID + ".json" }
+
+// takeoverKey names the right to replace one stale dispatch claim (the
+// holder's request and time) within one claimTTL window.
+func takeoverKey(incidentID string, stale Dispatch, now time.Time) string {
+	sum := sha256.Sum256([]byte(stale.RequestID + "\x00" + stale.At.UTC().Format(time.RFC3339Nano)))
+	return fmt.Sprintf("dispatch/scan/takeover/%s-%s-%d.json", incidentID, hex.EncodeToString(sum[:8]), now.Unix()/int64(claimTTL/time.Second))
+}
+
+// CapRecord notes an object holding more leaked keys than
+// MaxIncidentsPerObject: which were sent to respond and which were not.
+type CapRecord struct {
+	Version    string          `json:"version"`
+	Object     incident.Object `json:"object"`
+	Limit      int             `json:"limit"`
+	Sent       []string        `json:"sent"`
+	NotSent    []string        `json:"not_sent"`
+	RecordedAt time.Time       `json:"recorded_at"`
+	RequestID  string          `json:"request_id,omitempty"`
+}
+
+// CapKey is where an object's CapRecord lives.
+func CapKey(bucket, key, etag string) string {
+	sum := sha256.Sum256([]byte(key))
+	return "dispatch/scan/capped/" + bucket + "/" + hex.EncodeToString(sum[:8]) + "-" + NormalizeETag(etag) + ".json"
+}
 
 // IncidentID is the stable ID of the leak of one AccessKey in one object
 // version: duplicate deliveries of the same upload carry the same ID.

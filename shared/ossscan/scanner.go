@@ -31,6 +31,12 @@ const maxFindingsPerObject = 1000
 // maxFindingsPerIncident keeps the async payload far below FC's limit.
 const maxFindingsPerIncident = 20
 
+// MaxIncidentsPerObject bounds how many keys one object can hand to
+// respond: a crafted upload listing many key pairs must not turn into a
+// flood of containments. The keys beyond it are recorded as findings and
+// named in one cap record (CapKey) instead.
+const MaxIncidentsPerObject = 5
+
 // claimTTL is how long a claimed or failed dispatch blocks others: after
 // it, a crashed dispatcher's claim is taken over and a failed one retried.
 const claimTTL = 5 * time.Minute
@@ -43,6 +49,9 @@ type Scanner struct {
 	Log    *slog.Logger
 	// Now defaults to time.Now.
 	Now func() time.Time
+	// createOnce remembers that the state bucket honours
+	// x-oss-forbid-overwrite (checked on the first event of an instance).
+	createOnce store.CreateOnceGuard
 }
 
 // Summary is the function's response: what happened to each object.
@@ -72,8 +81,15 @@ type ObjectResult struct {
 	Findings  int      `json:"findings"`
 	Recorded  int      `json:"recorded"`
 	Incidents []string `json:"incidents,omitempty"` // dispatched by this call
-	ACL       string   `json:"acl,omitempty"`
-	Public    bool     `json:"public,omitempty"`
+	// IDOnly counts AccessKey IDs found without any secret or token: they
+	// are recorded but not sent to respond, since a mention of an ID is no
+	// proof that the key leaked.
+	IDOnly int `json:"id_only,omitempty"`
+	// Capped counts keys with a secret beyond MaxIncidentsPerObject: they
+	// are recorded and named in the object's cap record, not sent.
+	Capped int    `json:"capped,omitempty"`
+	ACL    string `json:"acl,omitempty"`
+	Public bool   `json:"public,omitempty"`
 	// Remediation lists what this call did to the object.
 	Remediation []string `json:"remediation,omitempty"`
 	Error       string   `json:"error,omitempty"`
@@ -106,7 +122,7 @@ func (s *Scanner) HandleEvent(ctx context.Context, cl aliyun.Clients, payload []
 		return Summary{Malformed: err.Error()}, nil
 	}
 	run := &run{s: s, cl: cl, oss: cl.OSS(), bucketACL: map[string]string{}}
-	run.store = &store.Store{Client: run.oss, Bucket: s.Config.StateBucket, Prefix: s.Config.StatePrefix}
+	run.store = &store.Store{Client: run.oss, Bucket: s.Config.StateBucket, Prefix: s.Config.StatePrefix, Guard: &s.createOnce}
 	if inv, ok := aliyun.FromContext(ctx); ok {
 		run.requestID = inv.RequestID
 	}
@@ -160,6 +176,13 @@ func (r *run) object(ctx context.Context, eventName, bucket string, obj fcevent.
 	}
 	if r.s.Config.Ignored(bucket) {
 		log.WarnContext(ctx, "ignored event from a bucket akguard writes to", "bucket", bucket, "key", obj.Key)
+		res.Status = StatusIgnored
+		return res, nil
+	}
+	if !r.s.Config.Listed(bucket) {
+		// A trigger added by hand or a forged invocation: scanning it would
+		// hand another bucket's content to respond.
+		log.InfoContext(ctx, "ignored event from a bucket not in AKGUARD_SCAN_BUCKETS", "bucket", bucket, "key", obj.Key)
 		res.Status = StatusIgnored
 		return res, nil
 	}
@@ -326,7 +349,8 @@ func (r *run) recordSkip(ctx context.Context, where incident.Object, sk finding.
 }
 
 // found judges exposure, remediates, records the findings and hands one
-// incident per AccessKey ID to respond.
+// incident per leaked AccessKey (an ID with proof of its secret, at most
+// MaxIncidentsPerObject) to respond.
 func (r *run) found(ctx context.Context, res *ObjectResult, where incident.Object, fs []finding.Finding) error {
 	log := r.s.log()
 	acl, err := r.exposure(ctx, where.Bucket, where.Key)
@@ -355,12 +379,16 @@ func (r *run) found(ctx context.Context, res *ObjectResult, where incident.Objec
 	// was readable by anyone until now.
 
 	now := r.s.now().UTC()
-	byKey := map[string][]finding.Finding{}
+	plan := planIncidents(fs)
+	res.IDOnly, res.Capped = len(plan.idOnly), len(plan.capped)
+	send := map[string]bool{}
+	for _, akid := range plan.send {
+		send[akid] = true
+	}
 	for _, f := range fs {
 		rec := Record{Version: RecordVersion, Finding: f, Object: where, DetectedAt: now, RequestID: r.requestID, Remediation: remediation}
-		if f.AccessKeyID != "" {
+		if send[f.AccessKeyID] {
 			rec.IncidentID = IncidentID(where.Bucket, where.Key, where.ETag, f.AccessKeyID)
-			byKey[f.AccessKeyID] = append(byKey[f.AccessKeyID], f)
 		}
 		created, err := r.store.Create(ctx, FindingKey(where.Bucket, f.Fingerprint, where.ETag), rec)
 		if err != nil {
@@ -372,14 +400,22 @@ func (r *run) found(ctx context.Context, res *ObjectResult, where incident.Objec
 		log.InfoContext(ctx, "finding", "new", created, "rule_id", f.Rule, "path", f.Path, "line", f.Line,
 			"access_key_id", f.AccessKeyID, "severity", f.Severity.String(), "fingerprint", f.Fingerprint)
 	}
-	ids := make([]string, 0, len(byKey))
-	for id := range byKey {
-		ids = append(ids, id)
+	for _, akid := range plan.idOnly {
+		log.InfoContext(ctx, "AccessKey ID found without a secret: recorded, not sent to respond", "bucket", where.Bucket,
+			"key", where.Key, "access_key_id", akid)
 	}
-	slices.Sort(ids)
+	if len(plan.capped) > 0 {
+		log.WarnContext(ctx, "too many leaked keys in one object: only the first sent to respond", "bucket", where.Bucket,
+			"key", where.Key, "sent", len(plan.send), "not_sent", len(plan.capped), "limit", MaxIncidentsPerObject)
+		if _, err := r.store.Create(ctx, CapKey(where.Bucket, where.Key, where.ETag), CapRecord{Version: RecordVersion,
+			Object: where, Limit: MaxIncidentsPerObject, Sent: plan.send, NotSent: plan.capped, RecordedAt: now,
+			RequestID: r.requestID}); err != nil {
+			return err
+		}
+	}
 	var errs []error
-	for _, akid := range ids {
-		in := buildIncident(where, akid, byKey[akid], now)
+	for _, akid := range plan.send {
+		in := buildIncident(where, akid, plan.byKey[akid], now)
 		sent, err := r.dispatch(ctx, in)
 		if err != nil {
 			errs = append(errs, err)
@@ -390,6 +426,57 @@ func (r *run) found(ctx context.Context, res *ObjectResult, where incident.Objec
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// incidentPlan splits an object's findings by AccessKey ID into the keys
+// sent to respond and those only recorded.
+type incidentPlan struct {
+	byKey map[string][]finding.Finding
+	// send are the keys with proof of a secret, most severe first, at most
+	// MaxIncidentsPerObject; capped are the rest of those.
+	send, capped []string
+	// idOnly are keys seen only as an ID.
+	idOnly []string
+}
+
+func planIncidents(fs []finding.Finding) incidentPlan {
+	p := incidentPlan{byKey: map[string][]finding.Finding{}}
+	for _, f := range fs {
+		if f.AccessKeyID != "" {
+			p.byKey[f.AccessKeyID] = append(p.byKey[f.AccessKeyID], f)
+		}
+	}
+	sev := map[string]finding.Severity{}
+	var proven []string
+	for akid, g := range p.byKey {
+		if !SecretEvidence(g) {
+			p.idOnly = append(p.idOnly, akid)
+			continue
+		}
+		proven = append(proven, akid)
+		for _, f := range g {
+			sev[akid] = max(sev[akid], f.Severity)
+		}
+	}
+	slices.Sort(p.idOnly)
+	slices.SortFunc(proven, func(a, b string) int { return cmp.Or(cmp.Compare(sev[b], sev[a]), cmp.Compare(a, b)) })
+	n := min(len(proven), MaxIncidentsPerObject)
+	p.send, p.capped = proven[:n], proven[n:]
+	return p
+}
+
+// SecretEvidence reports whether any of the findings carries a secret or
+// an STS token (as its hash): only then is a key known to be usable by
+// whoever reads the object. An ID alone is an identifier people quote in
+// tickets and logs; acting on it would let anyone who can upload a file
+// have another user contained.
+func SecretEvidence(fs []finding.Finding) bool {
+	for _, f := range fs {
+		if f.SecretSHA256 != "" || f.TokenSHA256 != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func buildIncident(where incident.Object, akid string, fs []finding.Finding, now time.Time) incident.Incident {
@@ -447,11 +534,22 @@ func (r *run) dispatch(ctx context.Context, in incident.Incident) (bool, error) 
 			return false, nil
 		}
 		// A stale claim (its holder crashed) or an old permanent failure:
-		// take over. Delete then create-once, so one taker wins.
-		if err := r.store.Delete(ctx, key); err != nil {
+		// take over. Deleting and re-creating the claim would let two
+		// takers that both read the stale claim both win (the second
+		// deletes the first's fresh claim). Instead the takers race to
+		// create a marker named after the stale claim they read: one wins
+		// and overwrites the claim; a taker that read it later sees a
+		// fresh claim. The claimTTL window in the name lets a later taker
+		// proceed if the winner died before overwriting.
+		won, err := r.store.Create(ctx, takeoverKey(in.ID, cur, r.s.now()), claim)
+		if err != nil {
 			return false, err
 		}
-		if won, err = r.store.Create(ctx, key, claim); err != nil || !won {
+		if !won {
+			log.InfoContext(ctx, "incident already taken over by another delivery", "incident_id", in.ID)
+			return false, nil
+		}
+		if err := r.store.Put(ctx, key, claim); err != nil {
 			return false, err
 		}
 	}

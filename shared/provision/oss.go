@@ -32,9 +32,10 @@ func (p *Provisioner) createBucket(bucket string) func(context.Context) error {
 		_, err := p.oss.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(bucket), Acl: oss.BucketACLPrivate})
 		var se *oss.ServiceError
 		if errors.As(err, &se) && se.Code == "BucketAlreadyExists" {
-			// Created by a concurrent run, or owned by someone else: the
-			// following ACL and versioning steps tell which.
-			return nil
+			// Created since the plan read it, by a concurrent run or another
+			// account: its ACL and versioning are unknown, so read again.
+			return p.wrap("create bucket "+bucket,
+				fmt.Errorf("the name was taken after setup read it (a concurrent run, or another account): run setup again: %w", err))
 		}
 		return p.wrap("create bucket "+bucket, err)
 	}
@@ -47,17 +48,14 @@ func (p *Provisioner) setBucketACL(bucket string) func(context.Context) error {
 	}
 }
 
-func (p *Provisioner) enableVersioning(bucket string) func(context.Context) error {
-	return func(ctx context.Context) error {
-		_, err := p.oss.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr(bucket),
-			VersioningConfiguration: &oss.VersioningConfiguration{Status: oss.VersionEnabled}})
-		return p.wrap("enable versioning of bucket "+bucket, err)
-	}
-}
-
 // planStateBucket: private, because it holds findings and containment
-// records; versioned, so a record overwritten or deleted by a compromised
-// function can be recovered.
+// records; and never versioned. akguard's exactly-once records (leases,
+// dispatch claims, responses, breaker slots) are written with
+// x-oss-forbid-overwrite, which OSS ignores on a bucket whose versioning
+// is Enabled or Suspended (PutObject API reference, quoted in the SDK's
+// PutObjectRequest.ForbidOverwrite doc). Versioning cannot be turned off
+// once enabled, only suspended, so such a bucket is an error setup cannot
+// fix: the user must choose another bucket.
 func (p *Provisioner) planStateBucket(ctx context.Context, plan *Plan) error {
 	b := p.cfg.StateBucket
 	res := "oss bucket " + b
@@ -66,8 +64,7 @@ func (p *Provisioner) planStateBucket(ctx context.Context, plan *Plan) error {
 		return err
 	}
 	if !found {
-		plan.add(res, ActionCreate, "state bucket missing: create with private ACL", p.createBucket(b))
-		plan.add(res+" versioning", ActionUpdate, "enable versioning on the new bucket", p.enableVersioning(b))
+		plan.add(res, ActionCreate, "state bucket missing: create with private ACL, versioning off", p.createBucket(b))
 		return nil
 	}
 	if acl == string(oss.BucketACLPrivate) {
@@ -80,12 +77,11 @@ func (p *Provisioner) planStateBucket(ctx context.Context, plan *Plan) error {
 		return p.wrap("get versioning of bucket "+b, err)
 	}
 	switch st := oss.ToString(v.VersionStatus); st {
-	case string(oss.VersionEnabled):
-		plan.add(res+" versioning", ActionOK, "Enabled", nil)
 	case "":
-		plan.add(res+" versioning", ActionUpdate, "never enabled: enable", p.enableVersioning(b))
+		plan.add(res+" versioning", ActionOK, "never enabled: create-once writes hold", nil)
 	default:
-		plan.add(res+" versioning", ActionUpdate, st+": enable", p.enableVersioning(b))
+		plan.add(res+" versioning", ActionError,
+			st+": OSS then ignores x-oss-forbid-overwrite and exactly-once records break; it cannot be turned off: use a new bucket", nil)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,13 +12,16 @@ import (
 // Action is what a step does to its resource.
 type Action string
 
-// Actions of a plan. OK and Warn change nothing.
+// Actions of a plan. OK, Warn and Error change nothing.
 const (
 	ActionOK     Action = "ok"
 	ActionCreate Action = "create"
 	ActionUpdate Action = "update"
 	ActionAttach Action = "attach"
 	ActionWarn   Action = "warn"
+	// ActionError is a difference setup cannot fix: the run stops after
+	// planning and changes nothing until the user resolves it.
+	ActionError Action = "error"
 )
 
 // changes reports whether the step writes to the account.
@@ -80,9 +84,31 @@ func (p *Plan) Count(a Action) int {
 	return n
 }
 
+// ErrUnfixable reports a plan holding ActionError steps.
+var ErrUnfixable = errors.New("setup cannot fix")
+
+// Unfixable returns an ErrUnfixable naming every ActionError step, or nil.
+func (p *Plan) Unfixable() error {
+	var reasons []string
+	for _, s := range p.Steps {
+		if s.Action == ActionError {
+			reasons = append(reasons, s.Resource+": "+s.Reason)
+		}
+	}
+	if len(reasons) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrUnfixable, strings.Join(reasons, "; "))
+}
+
 // Apply executes the changing steps in order and stops at the first
 // failure, marking the remaining changes skipped: they may depend on it.
+// A plan with an ActionError step changes nothing: the user's fix (such
+// as another bucket name) changes the plan.
 func (p *Plan) Apply(ctx context.Context) error {
+	if err := p.Unfixable(); err != nil {
+		return err
+	}
 	var failed error
 	for i := range p.Steps {
 		s := &p.Steps[i]
@@ -170,12 +196,17 @@ func (p *Plan) Summary(applied bool) string {
 		}
 	}
 	parts = append(parts, fmt.Sprintf("%d ok", p.Count(ActionOK)))
-	switch n := p.Count(ActionWarn); n {
-	case 0:
-	case 1:
-		parts = append(parts, "1 warning")
-	default:
-		parts = append(parts, fmt.Sprintf("%d warnings", n))
+	for _, c := range []struct {
+		a          Action
+		one, other string
+	}{{ActionWarn, "warning", "warnings"}, {ActionError, "error", "errors"}} {
+		switch n := p.Count(c.a); n {
+		case 0:
+		case 1:
+			parts = append(parts, "1 "+c.one)
+		default:
+			parts = append(parts, fmt.Sprintf("%d %s", n, c.other))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

@@ -108,3 +108,30 @@ func TestWrapShortensRAMErrors(t *testing.T) {
 		t.Error("the SDK error is not reachable for classification")
 	}
 }
+
+// A plan with a difference setup cannot fix applies nothing at all: the
+// user's fix (another bucket name) changes the plan.
+func TestApplyRefusesUnfixablePlan(t *testing.T) {
+	called := false
+	p := &Plan{}
+	p.add("ram role a", ActionCreate, "missing", func(context.Context) error { called = true; return nil })
+	p.add("oss bucket s versioning", ActionError, "Enabled: use a new bucket", nil)
+	p.add("oss bucket t versioning", ActionError, "Suspended: use a new bucket", nil)
+	err := p.Apply(context.Background())
+	if !errors.Is(err, ErrUnfixable) || called {
+		t.Fatalf("err %v, step applied %v", err, called)
+	}
+	want := "setup cannot fix: oss bucket s versioning: Enabled: use a new bucket; oss bucket t versioning: Suspended: use a new bucket"
+	if err.Error() != want {
+		t.Errorf("err %q\nwant %q", err, want)
+	}
+	if p.Steps[0].Status != StatusPending {
+		t.Errorf("create step status %q", p.Steps[0].Status)
+	}
+	if got := p.Summary(false); got != "1 to create, 0 ok, 2 errors" {
+		t.Errorf("summary %q", got)
+	}
+	if (&Plan{}).Unfixable() != nil {
+		t.Error("empty plan is unfixable")
+	}
+}

@@ -50,7 +50,7 @@ func (c Config) SetupPolicy() (string, error) {
 		uploadActions = append(uploadActions, "oss:PutBucket")
 	}
 	doc := document{Version: "1", Statement: []statement{
-		{"Allow", []string{"oss:GetBucketAcl", "oss:PutBucket", "oss:PutBucketAcl", "oss:GetBucketVersioning", "oss:PutBucketVersioning"}, buckets},
+		{"Allow", []string{"oss:GetBucketAcl", "oss:PutBucket", "oss:PutBucketAcl", "oss:GetBucketVersioning"}, buckets},
 		{"Allow", uploadActions, []string{oss(c.UploadBucket)}},
 		{"Allow", []string{"mns:GetQueueAttributes", "mns:CreateQueue"}, queues},
 		{"Allow", []string{"mns:GetTopicAttributes", "mns:CreateTopic"}, []string{mns("/topics/" + c.Topic)}},

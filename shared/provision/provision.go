@@ -110,7 +110,9 @@ func (p *Provisioner) Plan(ctx context.Context) (*Plan, error) {
 }
 
 // Run plans and, unless dryRun, applies. The plan is returned even when
-// applying fails, so the caller can show how far it got.
+// applying fails, so the caller can show how far it got. A plan with a
+// difference setup cannot fix (ActionError) is returned with an
+// ErrUnfixable, dry run or not, and nothing is applied.
 func (p *Provisioner) Run(ctx context.Context, dryRun bool) (*Plan, error) {
 	plan, err := p.Plan(ctx)
 	if err != nil {
@@ -118,7 +120,7 @@ func (p *Provisioner) Run(ctx context.Context, dryRun bool) (*Plan, error) {
 	}
 	p.log.InfoContext(ctx, "setup plan", "changes", plan.Changes(), "summary", plan.Summary(false), "dry_run", dryRun)
 	if dryRun {
-		return plan, nil
+		return plan, plan.Unfixable()
 	}
 	err = plan.Apply(ctx)
 	for _, s := range plan.Steps {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -198,8 +199,10 @@ func (e *env) checkProvisioned(t *testing.T, cfg provision.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := oss.ToString(v.VersionStatus); got != "Enabled" {
-		t.Errorf("state bucket versioning %q, want Enabled", got)
+	// Never enabled: OSS ignores x-oss-forbid-overwrite on a versioned
+	// bucket, and akguard's exactly-once records depend on it.
+	if got := oss.ToString(v.VersionStatus); got != "" {
+		t.Errorf("state bucket versioning %q, want never enabled", got)
 	}
 
 	ids := e.cloud.Env.IAM
@@ -315,7 +318,7 @@ func TestSetupRepairsDrift(t *testing.T) {
 	e.run(t, cfg, false)
 
 	// Drift: a changed policy file, with the policy at RAM's limit of five
-	// versions; a public, unversioned state bucket; a detached policy; an
+	// versions; a public state bucket; a detached policy; an
 	// extra policy on a role; a changed subscription tag.
 	path := filepath.Join(e.infra, "ram", "akguard-scan.json")
 	old, err := os.ReadFile(path)
@@ -338,10 +341,6 @@ func TestSetupRepairsDrift(t *testing.T) {
 	if _, err := cl.PutBucketAcl(ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(cfg.StateBucket), Acl: oss.BucketACLPublicRead}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr(cfg.StateBucket),
-		VersioningConfiguration: &oss.VersioningConfiguration{Status: oss.VersionSuspended}}); err != nil {
-		t.Fatal(err)
-	}
 	if err := ids.DetachPolicyFromRole("Custom", "akguard-audit", "akguard-audit"); err != nil {
 		t.Fatal(err)
 	}
@@ -359,7 +358,7 @@ func TestSetupRepairsDrift(t *testing.T) {
 
 	plan, writes = e.run(t, cfg, false)
 	got := strings.Join(names(writes), " ")
-	want := "Oss:PutBucketAcl Oss:PutBucketVersioning Mns:Unsubscribe Mns:Subscribe Ram:CreatePolicyVersion Ram:AttachPolicyToRole"
+	want := "Oss:PutBucketAcl Mns:Unsubscribe Mns:Subscribe Ram:CreatePolicyVersion Ram:AttachPolicyToRole"
 	if got != want {
 		t.Errorf("writes %s\nwant   %s", got, want)
 	}
@@ -594,5 +593,56 @@ func TestSetupUploadBucketIsOnlyReported(t *testing.T) {
 	plan, writes := e.run(t, e.cfg, false)
 	if s := step(plan); s.Action != provision.ActionWarn || !strings.Contains(s.Reason, "public-read") || len(writes) != 0 {
 		t.Errorf("public upload bucket: %s %s, writes %v", s.Action, s.Reason, names(writes))
+	}
+}
+
+// A state bucket whose versioning is enabled or suspended cannot give
+// akguard exactly-once writes, and setup cannot turn versioning off: the
+// run reports it as an error, changes nothing (dry run or not), and a new
+// bucket name is the way out.
+func TestSetupRefusesVersionedStateBucket(t *testing.T) {
+	for _, status := range []oss.VersioningStatusType{oss.VersionEnabled, oss.VersionSuspended} {
+		t.Run(string(status), func(t *testing.T) {
+			e := start(t)
+			ctx := context.Background()
+			cl := e.root.OSS()
+			if _, err := cl.PutBucket(ctx, &oss.PutBucketRequest{Bucket: oss.Ptr(e.cfg.StateBucket), Acl: oss.BucketACLPrivate}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := cl.PutBucketVersioning(ctx, &oss.PutBucketVersioningRequest{Bucket: oss.Ptr(e.cfg.StateBucket),
+				VersioningConfiguration: &oss.VersioningConfiguration{Status: status}}); err != nil {
+				t.Fatal(err)
+			}
+			e.newWrites()
+			for _, dryRun := range []bool{true, false} {
+				p, err := provision.New(e.root, e.cfg, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				plan, err := p.Run(ctx, dryRun)
+				if !errors.Is(err, provision.ErrUnfixable) || plan == nil {
+					t.Fatalf("dry run %v: err %v, want ErrUnfixable with the plan", dryRun, err)
+				}
+				for _, want := range []string{"oss bucket akguard-state versioning", string(status), "x-oss-forbid-overwrite", "use a new bucket"} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("error lacks %q: %v", want, err)
+					}
+				}
+				if w := e.newWrites(); len(w) != 0 {
+					t.Errorf("dry run %v: wrote %v", dryRun, names(w))
+				}
+				if plan.Count(provision.ActionError) != 1 {
+					t.Errorf("plan:\n%s", table(t, plan, !dryRun))
+				}
+				if status == oss.VersionEnabled && !dryRun {
+					golden(t, "versioned-state-bucket.txt", table(t, plan, false))
+				}
+			}
+			// The way out: another, new bucket.
+			cfg := e.cfg
+			cfg.StateBucket, cfg.CreateUploadBucket = "akguard-state-2", true
+			e.run(t, cfg, false)
+			e.checkProvisioned(t, cfg)
+		})
 	}
 }

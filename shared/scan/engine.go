@@ -135,6 +135,10 @@ func (e *Engine) scan(ctx context.Context, src unpack.Source, sink *lockedSink) 
 				return nil
 			}
 		}
+		if l.Bytes != nil {
+			read += int64(len(l.Bytes))
+			return e.det.ScanBytes(ctx, l.Path, l.Bytes, sink.Finding)
+		}
 		cr := &countingReader{r: l.R}
 		// A read error surfacing here is the walker's to classify: it
 		// reports a member that breaks off half way (corrupt deflate data)
@@ -197,11 +201,12 @@ func (e *Engine) ScanPaths(ctx context.Context, paths []string, sink Sink) error
 	var wg sync.WaitGroup
 	for range e.workers {
 		wg.Go(func() {
+			var buf []byte // this worker's whole-file buffer
 			for j := range jobs {
 				if ctx.Err() != nil {
 					continue // drain so the producer never blocks
 				}
-				if err := e.scanFile(ctx, j, ls); err != nil {
+				if err := e.scanFile(ctx, j, ls, &buf); err != nil {
 					cancel(err)
 				}
 			}
@@ -358,7 +363,14 @@ func (e *Engine) tooLarge(p string, size int64, sink *lockedSink) bool {
 	return false
 }
 
-func (e *Engine) scanFile(ctx context.Context, j fileJob, sink *lockedSink) error {
+// wholeFileMax is the largest file read into memory at once instead of
+// streamed: the detector then scans the file where it lies, and the walker
+// sniffs and opens archives without further reads. Above it, streaming
+// costs nothing extra per byte and keeps a worker's memory at this bound.
+const wholeFileMax = 1 << 20
+
+// scanFile scans one file; buf is the calling worker's reusable buffer.
+func (e *Engine) scanFile(ctx context.Context, j fileJob, sink *lockedSink, buf *[]byte) error {
 	f, err := os.Open(j.path)
 	if err != nil {
 		reason := finding.SkipUnreadable
@@ -369,7 +381,50 @@ func (e *Engine) scanFile(ctx context.Context, j fileJob, sink *lockedSink) erro
 		return nil
 	}
 	defer f.Close()
+	if j.size <= wholeFileMax {
+		if data, ok := readWhole(f, j.size, buf); ok {
+			return e.scan(ctx, unpack.Source{Name: j.path, Bytes: data}, sink)
+		}
+		// Changed since it was listed, or unreadable: stream it, and the
+		// walker reports what it finds as it always does.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			sink.Skip(finding.Skip{Path: j.path, Reason: finding.SkipUnreadable, Detail: errDetail(err)})
+			return nil
+		}
+	}
 	return e.scan(ctx, unpack.Source{Name: j.path, R: f, RA: f, Size: j.size}, sink)
+}
+
+// readWhole reads f, expected to hold size bytes, into *buf. ok is false
+// unless exactly size bytes were read before the end of the file.
+func readWhole(f *os.File, size int64, buf *[]byte) (data []byte, ok bool) {
+	// One byte more than expected tells a file that grew from one that
+	// did not without another read at its end.
+	want := int(size) + 1
+	if cap(*buf) < want {
+		// Doubling keeps a walk through ever larger files from
+		// reallocating at each one.
+		*buf = make([]byte, max(want, min(2*cap(*buf), wholeFileMax+1), 64<<10))
+	}
+	b := (*buf)[:want]
+	n := 0
+	for n < want {
+		m, err := f.Read(b[n:])
+		n += m
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false
+		}
+		if m == 0 {
+			return nil, false
+		}
+	}
+	if n != int(size) {
+		return nil, false
+	}
+	return b[:n], true
 }
 
 func isVCSDir(name string) bool {

@@ -2,6 +2,10 @@
 // audit checkpoints, baselines and locks — as JSON objects in the private
 // state bucket. Create-once writes use OSS's x-oss-forbid-overwrite so
 // duplicate deliveries and retries race safely: exactly one writer wins.
+//
+// That holds only on a bucket whose versioning was never enabled: with
+// versioning Enabled or Suspended, OSS ignores the header and overwrites
+// (a new version), so every Create "wins". CheckCreateOnce tells which.
 package store
 
 import (
@@ -12,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 )
@@ -29,6 +32,11 @@ type Store struct {
 	Client *oss.Client
 	Bucket string
 	Prefix string // e.g. "akguard/"; joined with record keys
+	// Guard, when set, verifies before the first create-once write that
+	// the bucket honours x-oss-forbid-overwrite (see CheckCreateOnce), so
+	// a misconfigured versioned bucket fails loudly instead of letting
+	// duplicates through.
+	Guard *CreateOnceGuard
 }
 
 func (s *Store) key(k string) string { return s.Prefix + strings.TrimPrefix(k, "/") }
@@ -37,6 +45,11 @@ func (s *Store) key(k string) string { return s.Prefix + strings.TrimPrefix(k, "
 // call created the record; false with a nil error means another writer
 // (a duplicate delivery, a retry) got there first.
 func (s *Store) Create(ctx context.Context, key string, v any) (bool, error) {
+	if s.Guard != nil {
+		if err := s.Guard.Check(ctx, s); err != nil {
+			return false, fmt.Errorf("create record %s: %w", key, err)
+		}
+	}
 	body, err := json.Marshal(v)
 	if err != nil {
 		return false, fmt.Errorf("encode record %s: %w", key, err)
@@ -118,49 +131,4 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// Lock is a lease held in the state bucket.
-type Lock struct {
-	Owner   string    `json:"owner"`
-	Expires time.Time `json:"expires"`
-}
-
-// Acquire takes the lease at key for ttl. An expired lease left by a
-// crashed holder is broken — deleted, then re-created with forbid-overwrite
-// so two breakers cannot both win.
-func (s *Store) Acquire(ctx context.Context, key, owner string, ttl time.Duration, now time.Time) (bool, error) {
-	ok, err := s.Create(ctx, key, Lock{Owner: owner, Expires: now.Add(ttl)})
-	if err != nil || ok {
-		return ok, err
-	}
-	var cur Lock
-	if err := s.Get(ctx, key, &cur); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return s.Create(ctx, key, Lock{Owner: owner, Expires: now.Add(ttl)})
-		}
-		return false, err
-	}
-	if now.Before(cur.Expires) {
-		return false, nil
-	}
-	if err := s.Delete(ctx, key); err != nil {
-		return false, err
-	}
-	return s.Create(ctx, key, Lock{Owner: owner, Expires: now.Add(ttl)})
-}
-
-// Release drops the lease if this owner still holds it.
-func (s *Store) Release(ctx context.Context, key, owner string) error {
-	var cur Lock
-	if err := s.Get(ctx, key, &cur); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil
-		}
-		return err
-	}
-	if cur.Owner != owner {
-		return nil
-	}
-	return s.Delete(ctx, key)
 }

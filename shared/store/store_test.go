@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
 
@@ -15,18 +14,28 @@ import (
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
+	c := startCloud(t)
+	cl := rootClients(c).OSS()
+	if _, err := cl.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr("akguard-state")}); err != nil {
+		t.Fatal(err)
+	}
+	return &Store{Client: cl, Bucket: "akguard-state", Prefix: "akguard/"}
+}
+
+func startCloud(t *testing.T) *cloud.Cloud {
+	t.Helper()
 	c, err := cloud.Start(context.Background(), cloud.Options{DataDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func rootClients(c *cloud.Cloud) aliyun.Clients {
 	root := c.Env.IAM.RootKey()
-	cl := aliyun.Clients{Region: c.Env.Region, AccountID: c.Env.AccountID, Endpoints: c.Endpoints,
-		Creds: aliyun.Credentials{AccessKeyID: root.AccessKeyID, AccessKeySecret: root.AccessKeySecret}}.OSS()
-	if _, err := cl.PutBucket(context.Background(), &oss.PutBucketRequest{Bucket: oss.Ptr("akguard-state")}); err != nil {
-		t.Fatal(err)
-	}
-	return &Store{Client: cl, Bucket: "akguard-state", Prefix: "akguard/"}
+	return aliyun.Clients{Region: c.Env.Region, AccountID: c.Env.AccountID, Endpoints: c.Endpoints,
+		Creds: aliyun.Credentials{AccessKeyID: root.AccessKeyID, AccessKeySecret: root.AccessKeySecret}}
 }
 
 type rec struct{ N int }
@@ -68,42 +77,5 @@ func TestCreateIsExactlyOnce(t *testing.T) {
 	keys, err := s.List(ctx, "findings/")
 	if err != nil || len(keys) != 1 || keys[0] != "findings/fp1.json" {
 		t.Fatalf("List = %v, %v", keys, err)
-	}
-}
-
-func TestLockLease(t *testing.T) {
-	ctx := context.Background()
-	s := newStore(t)
-	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
-	steps := []struct {
-		owner string
-		at    time.Time
-		want  bool
-	}{
-		{"run-1", now, true},
-		{"run-2", now.Add(time.Minute), false},     // held
-		{"run-2", now.Add(11 * time.Minute), true}, // run-1 crashed: lease expired, broken
-		{"run-1", now.Add(12 * time.Minute), false},
-	}
-	for i, st := range steps {
-		got, err := s.Acquire(ctx, "locks/audit", st.owner, 10*time.Minute, st.at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got != st.want {
-			t.Fatalf("step %d: %s acquire = %v, want %v", i, st.owner, got, st.want)
-		}
-	}
-	if err := s.Release(ctx, "locks/audit", "run-1"); err != nil { // not the holder: no-op
-		t.Fatal(err)
-	}
-	if ok, _ := s.Acquire(ctx, "locks/audit", "run-3", time.Minute, now.Add(13*time.Minute)); ok {
-		t.Fatal("release by a non-holder dropped the lease")
-	}
-	if err := s.Release(ctx, "locks/audit", "run-2"); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _ := s.Acquire(ctx, "locks/audit", "run-3", time.Minute, now.Add(13*time.Minute)); !ok {
-		t.Fatal("lease not free after release")
 	}
 }

@@ -2,15 +2,11 @@ package trail
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"net/url"
 	"time"
 
-	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/actiontrail"
 
 	"github.com/akguard/akguard/shared/audit"
@@ -258,86 +254,4 @@ func (b Backoff) Delay(attempt int, throttled bool) time.Duration {
 	}
 	d = min(d, b.Max)
 	return d/2 + rand.N(d/2+1)
-}
-
-// APIError is an ActionTrail (POP) error reduced to what is safe to log:
-// code, HTTP status and request ID; never the request, whose URL carries
-// the caller's AccessKey ID and security token.
-type APIError struct {
-	Code      string
-	Status    int
-	RequestID string
-	Message   string
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("%s (HTTP %d, request %s): %s", e.Code, e.Status, e.RequestID, clip(e.Message, 200))
-}
-
-// NetError is a transport failure, without the request URL.
-type NetError struct {
-	Op  string
-	Err error
-}
-
-func (e *NetError) Error() string { return e.Op + ": " + e.Err.Error() }
-func (e *NetError) Unwrap() error { return e.Err }
-
-// CleanError turns an alibaba-cloud-sdk-go error into an APIError or a
-// NetError; other errors pass through.
-func CleanError(err error) error {
-	var se *sdkerrors.ServerError
-	if errors.As(err, &se) {
-		return &APIError{Code: se.ErrorCode(), Status: se.HttpStatus(), RequestID: se.RequestId(), Message: se.Message()}
-	}
-	var ce *sdkerrors.ClientError
-	if errors.As(err, &ce) {
-		var ue *url.Error
-		if errors.As(ce.OriginError(), &ue) {
-			return &NetError{Op: ce.ErrorCode(), Err: ue.Err}
-		}
-		if o := ce.OriginError(); o != nil {
-			return &NetError{Op: ce.ErrorCode(), Err: o}
-		}
-		return &NetError{Op: ce.ErrorCode(), Err: errors.New(clip(ce.Message(), 200))}
-	}
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return &NetError{Op: ue.Op, Err: ue.Err}
-	}
-	return err
-}
-
-// Retryable says whether another attempt can help: throttling, server-side
-// (5xx) errors and transport failures yes; a denied or malformed request no.
-func Retryable(err error) (retry, throttled bool) {
-	var ae *APIError
-	if errors.As(err, &ae) {
-		switch {
-		case isThrottle(ae.Code):
-			return true, true
-		case ae.Status >= 500 || ae.Code == "ServiceUnavailable" || ae.Code == "InternalError":
-			return true, false
-		}
-		return false, false
-	}
-	var ne *NetError
-	var nerr net.Error
-	if errors.As(err, &ne) || errors.As(err, &nerr) {
-		return true, false
-	}
-	return false, false
-}
-
-// isThrottle matches POP flow-control codes: Throttling, Throttling.User,
-// Throttling.Api, ServiceUnavailable.Throttling...
-func isThrottle(code string) bool {
-	return len(code) >= 10 && code[:10] == "Throttling" || code == "ServiceUnavailable.Throttling"
-}
-
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "..."
-	}
-	return s
 }

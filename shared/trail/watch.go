@@ -187,16 +187,10 @@ func (w *Watcher) Run(ctx context.Context) (RunResult, error) {
 		return res, fmt.Errorf("acquire audit lock: %w", err)
 	}
 	if !ok {
-		// FC retries an async invocation under the same request ID once the
-		// first attempt has failed (or was killed): its lease is ours.
-		var cur store.Lock
-		if err := w.Store.Get(ctx, LockRecord, &cur); err != nil || cur.Owner != o.Owner {
-			w.log().InfoContext(ctx, "audit lock held by another run; skipping", "holder", cur.Owner)
-			return res, nil
-		}
-		if err := w.Store.Put(ctx, LockRecord, store.Lock{Owner: o.Owner, Expires: now.Add(ttl)}); err != nil {
-			return res, fmt.Errorf("renew audit lock: %w", err)
-		}
+		// Store.Acquire already hands a lease back to its own owner, which is
+		// how FC's retry under the same request ID resumes a killed run.
+		w.log().InfoContext(ctx, "audit lock held by another run; skipping")
+		return res, nil
 	}
 	res.Locked = true
 	defer func() {

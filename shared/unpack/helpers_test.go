@@ -203,6 +203,9 @@ func walkTranscript(t testing.TB, w *Walker, src Source) *transcript {
 		if err != nil {
 			line += " (read error)"
 		}
+		if l.Bytes != nil && !bytes.Equal(l.Bytes, b) {
+			line += " (Bytes differ from R)"
+		}
 		tr.lines = append(tr.lines, line)
 		return nil
 	}, func(s finding.Skip) {

@@ -32,12 +32,14 @@ package unpack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"sync"
 
 	"github.com/akguard/akguard/shared/finding"
 )
@@ -120,13 +122,17 @@ func (l Limits) withDefaults() Limits {
 type Source struct {
 	// Name is the path shown to users, e.g. "dir/a.zip" or "oss://bucket/key".
 	Name string
-	// R is the stream; required.
+	// R is the stream; required unless Bytes is set.
 	R io.Reader
 	// RA optionally gives random access to the same bytes (an os.File, an
 	// OSS range reader); a zip is then read in place instead of spooled.
 	RA io.ReaderAt
 	// Size is the stream length, -1 if unknown.
 	Size int64
+	// Bytes optionally holds the whole input in memory (a small file read
+	// at once). When it is set, R, RA and Size are ignored, and a plain
+	// input reaches the callback as Leaf.Bytes without being copied.
+	Bytes []byte
 }
 
 // Leaf is one stream that is not a recognised container.
@@ -140,12 +146,21 @@ type Leaf struct {
 	R io.Reader
 	// Size is the declared content length, -1 if unknown. Archives can lie.
 	Size int64
+	// Bytes is the whole content when it is in memory anyway (see
+	// Source.Bytes); R then yields the same bytes. Nil otherwise. The
+	// slice is only valid during the callback.
+	Bytes []byte
 }
 
 // Walker opens containers within Limits. It holds no per-walk state and is
 // safe for concurrent use.
 type Walker struct {
 	lim Limits
+	// spare keeps read buffers and inflate state between walks: a tree
+	// scan walks one small input after another, and allocating 32 KiB
+	// buffers and inflate windows for each made the garbage collector a
+	// large share of its cost.
+	spare sync.Pool // of *scratch
 }
 
 // New returns a Walker; zero fields of l take their defaults.
@@ -162,15 +177,32 @@ func (w *Walker) Limits() Limits { return w.lim }
 // when src itself cannot be read; corrupt, encrypted, unsupported or
 // over-limit parts become skips and the walk moves on.
 func (w *Walker) Walk(ctx context.Context, src Source, leaf func(ctx context.Context, l Leaf) error, skip func(finding.Skip)) error {
-	if src.R == nil || leaf == nil {
-		return errors.New("walk: source reader and leaf callback are required")
+	if (src.R == nil && src.Bytes == nil) || leaf == nil {
+		return errors.New("walk: source reader (or bytes) and leaf callback are required")
 	}
 	if skip == nil {
 		skip = func(finding.Skip) {}
 	}
-	st := &walk{ctx: ctx, lim: w.lim, leaf: leaf, skipFn: skip}
-	defer st.close()
+	sc, _ := w.spare.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	st := &walk{ctx: ctx, lim: w.lim, leaf: leaf, skipFn: skip, scratch: sc}
+	defer func() {
+		st.close()
+		w.spare.Put(sc)
+	}()
 
+	if src.Bytes != nil {
+		if done, err := st.plain(src); done {
+			if err != nil {
+				return err
+			}
+			return ctx.Err()
+		}
+		r := bytes.NewReader(src.Bytes)
+		src.R, src.RA, src.Size = r, r, int64(len(src.Bytes))
+	}
 	n := node{path: src.Name, size: src.Size}
 	if src.RA != nil {
 		if size, ok := sizeOf(src); ok {
@@ -181,6 +213,20 @@ func (w *Walker) Walk(ctx context.Context, src Source, leaf func(ctx context.Con
 		return err
 	}
 	return ctx.Err()
+}
+
+// plain hands an in-memory input that stream would pass to the callback
+// as it is (no container magic, no zip-family name that makes it worth a
+// look from the end) straight to the callback; done reports that it did.
+func (st *walk) plain(src Source) (done bool, err error) {
+	if hintFor(src.Name) == hintZip || sniff(src.Bytes[:min(sniffLen, len(src.Bytes))]) != formatUnknown {
+		return false, nil
+	}
+	if st.stopped() {
+		return true, st.ctx.Err()
+	}
+	n := node{path: src.Name, size: int64(len(src.Bytes))}
+	return true, st.emitBytes(n, bytes.NewReader(src.Bytes), src.Bytes)
 }
 
 // sizeOf finds the length of a random-access source that did not state it.
@@ -220,9 +266,16 @@ type walk struct {
 	total     int64        // decompressed bytes so far
 	budgetErr *streamError // set once MaxTotalBytes is spent
 
-	bufs  []*bufio.Reader // free lists, reused across members
-	gzips []gzipReader
-	zstds []zstdDecoder
+	*scratch
+	zstds []zstdDecoder // per walk: their windows can be large
+}
+
+// scratch holds free lists reused across members and, through
+// Walker.spare, across walks. Everything in it has a fixed size.
+type scratch struct {
+	bufs   []*bufio.Reader
+	gzips  []gzipReader
+	flates []io.ReadCloser // raw inflaters for zip members
 }
 
 func (st *walk) close() {
@@ -337,8 +390,13 @@ func (st *walk) enter(n node) bool {
 // callback, that failure is what gets reported: the callback's own error is
 // then only its reaction to it.
 func (st *walk) emit(n node, r io.Reader) error {
+	return st.emitBytes(n, r, nil)
+}
+
+// emitBytes is emit for content that may also be in memory as data.
+func (st *walk) emitBytes(n node, r io.Reader, data []byte) error {
 	rec := &recorder{r: r}
-	err := st.leaf(st.ctx, Leaf{Path: n.path, R: rec, Size: n.size})
+	err := st.leaf(st.ctx, Leaf{Path: n.path, R: rec, Size: n.size, Bytes: data})
 	if rec.err != nil {
 		return st.fail(rec.err, n.path)
 	}

@@ -204,6 +204,14 @@ func TestWalk(t *testing.T) {
 					t.Errorf("random-access walk differs from stream walk\n--- stream\n%s--- random access\n%s", got, ra)
 				}
 			}
+			if !tc.noRA {
+				// In memory, the input must walk exactly as it does with
+				// random access (what Source.Bytes stands in for).
+				mem := walkTranscript(t, w, Source{Name: tc.src, Bytes: append([]byte{}, tc.data...)})
+				if mem.String() != got.String() {
+					t.Errorf("in-memory walk differs\n--- want\n%s--- in memory\n%s", got, mem)
+				}
+			}
 			if ents, _ := os.ReadDir(lim.TempDir); len(ents) != 0 {
 				t.Errorf("temp files left behind: %v", ents)
 			}

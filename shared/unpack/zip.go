@@ -187,6 +187,12 @@ func (zd *zipDec) open(method uint16, r io.Reader) io.ReadCloser {
 		return io.NopCloser(in)
 	case zip.Deflate:
 		if zd.fl == nil {
+			if k := len(zd.st.flates); k > 0 {
+				zd.fl = zd.st.flates[k-1]
+				zd.st.flates = zd.st.flates[:k-1]
+			}
+		}
+		if zd.fl == nil {
 			zd.fl = flate.NewReader(in)
 		} else if err := zd.fl.(flate.Resetter).Reset(in, nil); err != nil {
 			return errReader{err}
@@ -229,6 +235,9 @@ func (zd *zipDec) input(r io.Reader) *bufio.Reader {
 
 func (zd *zipDec) release() {
 	zd.st.putBuf(zd.br)
+	if zd.fl != nil {
+		zd.st.flates = append(zd.st.flates, zd.fl)
+	}
 	if zd.zstd != nil {
 		zd.st.putZstd(zd.zstd)
 	}

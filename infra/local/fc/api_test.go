@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk"
+	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth"
+	sdkcred "github.com/aliyun/alibaba-cloud-sdk-go/sdk/auth/credentials"
 	sdkerrors "github.com/aliyun/alibaba-cloud-sdk-go/sdk/errors"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/requests"
 	"github.com/aliyun/alibaba-cloud-sdk-go/sdk/responses"
@@ -39,13 +41,13 @@ func invokeRequest(t *testing.T, srvURL, fn, payload, invocationType string) *re
 
 func sdkClient(t *testing.T, id, secret, token string) *sdk.Client {
 	t.Helper()
-	var c *sdk.Client
-	var err error
+	// The same construction as shared/aliyun: default config, static
+	// credential (the SDK's deprecated NewClientWith* helpers do exactly this).
+	var cred auth.Credential = sdkcred.NewAccessKeyCredential(id, secret)
 	if token != "" {
-		c, err = sdk.NewClientWithStsToken("cn-hangzhou", id, secret, token)
-	} else {
-		c, err = sdk.NewClientWithAccessKey("cn-hangzhou", id, secret)
+		cred = sdkcred.NewStsTokenCredential(id, secret, token)
 	}
+	c, err := sdk.NewClientWithOptions("cn-hangzhou", sdk.NewConfig(), cred)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -173,7 +173,7 @@ func (t *Trigger) validate() error {
 		}
 		for _, e := range t.OSS.Events {
 			if !strings.HasPrefix(e, "oss:") {
-				return fmt.Errorf("event %q must start with oss:", e)
+				return fmt.Errorf("event %q: want the oss: prefix", e)
 			}
 		}
 	case "timer":

@@ -442,9 +442,6 @@ func authError(err error, keyID, token string) *apiError {
 	return errf(http.StatusForbidden, "InvalidAccessKeyId", "The OSS Access Key Id you provided does not exist in our records.", id)
 }
 
-// unescapeKey decodes a path-style key component.
-func unescapeKey(s string) (string, error) { return url.PathUnescape(s) }
-
 // redactToken masks an STS security token where it would be echoed back
 // (StringToSign, CanonicalRequest). Real OSS echoes it verbatim; akguard's
 // rule is that no credential ever appears in an output, and the token is

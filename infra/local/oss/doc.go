@@ -13,7 +13,10 @@
 //
 // Object versioning is not emulated: PutBucketVersioning stores the bucket's
 // versioning status and GetBucketVersioning/GetBucketInfo report it, but an
-// overwrite replaces the object and no version IDs are issued.
+// overwrite replaces the object and no version IDs are issued. One effect
+// of the status is emulated because code depends on it: on a bucket whose
+// versioning is Enabled or Suspended, x-oss-forbid-overwrite is ignored and
+// the write overwrites, as the PutObject API reference documents.
 //
 // Wiring: srv, _ := oss.New(env); serve srv (an http.Handler) on a
 // listener and set env.Endpoints["oss"] to its URL. Clients use the SDK

@@ -31,7 +31,7 @@ func (s *Server) initiateMultipart(rq *request, b *bucketState) error {
 		return err
 	}
 	m.Type = "Multipart"
-	if forbidOverwrite(rq.r) {
+	if forbidOverwrite(rq.r, b) {
 		if _, exists := b.get(rq.key); exists {
 			return errFileExists()
 		}
@@ -147,7 +147,7 @@ func (s *Server) completeMultipart(rq *request, b *bucketState) error {
 				field{"PartNumber", strconv.Itoa(n)})
 		}
 	}
-	forbid := forbidOverwrite(rq.r)
+	forbid := forbidOverwrite(rq.r, b)
 	if _, exists := b.get(rq.key); exists && forbid {
 		return errFileExists()
 	}

@@ -178,7 +178,17 @@ func validateTags(tags []tag) error {
 	return nil
 }
 
-func forbidOverwrite(r *http.Request) bool {
+// forbidOverwrite reports whether the write must fail when the key exists.
+// OSS ignores x-oss-forbid-overwrite on a bucket whose versioning is
+// Enabled or Suspended and overwrites the object (a new version): the
+// PutObject, CopyObject and InitiateMultipartUpload API references, quoted
+// in the SDK's PutObjectRequest.ForbidOverwrite doc
+// (alibabacloud-oss-go-sdk-v2 oss/api_op_object.go). Emulating that keeps
+// create-once code honest about which buckets it can rely on.
+func forbidOverwrite(r *http.Request, b *bucketState) bool {
+	if v := b.snapshot().Versioning; v == "Enabled" || v == "Suspended" {
+		return false
+	}
 	return strings.EqualFold(r.Header.Get("x-oss-forbid-overwrite"), "true")
 }
 
@@ -191,7 +201,7 @@ func (s *Server) putObject(rq *request, b *bucketState) error {
 	if err != nil {
 		return err
 	}
-	forbid := forbidOverwrite(r)
+	forbid := forbidOverwrite(r, b)
 	if _, exists := b.get(rq.key); exists && forbid {
 		return errFileExists()
 	}
@@ -445,7 +455,7 @@ func (s *Server) copyObject(rq *request, b *bucketState) error {
 	if copyPreconditionsFail(r, sm) {
 		return errf(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.")
 	}
-	forbid := forbidOverwrite(r)
+	forbid := forbidOverwrite(r, b)
 	if _, exists := b.get(rq.key); exists && forbid {
 		return errFileExists()
 	}

@@ -887,3 +887,74 @@ func TestClockSkew(t *testing.T) {
 	_, err := other.ListObjectsV2(bg, &sdk.ListObjectsV2Request{Bucket: sdk.Ptr("skew")})
 	wantCode(t, err, 403, "SignatureDoesNotMatch")
 }
+
+// On a bucket whose versioning is Enabled or Suspended, OSS ignores
+// x-oss-forbid-overwrite and overwrites (PutObject, CopyObject and
+// InitiateMultipartUpload API references): create-once code must not rely
+// on the header there.
+func TestForbidOverwriteIgnoredOnVersionedBucket(t *testing.T) {
+	f := newFixture(t)
+	c := f.root()
+	cases := []struct {
+		status    sdk.VersioningStatusType // "" = never enabled
+		forbidden bool
+	}{
+		{"", true},
+		{sdk.VersionEnabled, false},
+		{sdk.VersionSuspended, false},
+	}
+	for _, tc := range cases {
+		name := "off"
+		if tc.status != "" {
+			name = strings.ToLower(string(tc.status))
+		}
+		t.Run(name, func(t *testing.T) {
+			bucket := "fo-" + name
+			f.mkBucket(c, bucket)
+			if tc.status != "" {
+				if _, err := c.PutBucketVersioning(bg, &sdk.PutBucketVersioningRequest{Bucket: sdk.Ptr(bucket),
+					VersioningConfiguration: &sdk.VersioningConfiguration{Status: tc.status}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			f.put(c, bucket, "src", []byte("source"))
+			put := func(body string) error {
+				_, err := c.PutObject(bg, &sdk.PutObjectRequest{Bucket: sdk.Ptr(bucket), Key: sdk.Ptr("once"),
+					Body: strings.NewReader(body), ForbidOverwrite: sdk.Ptr("true")})
+				return err
+			}
+			if err := put("first"); err != nil {
+				t.Fatal(err)
+			}
+			_, copyErr := c.CopyObject(bg, &sdk.CopyObjectRequest{Bucket: sdk.Ptr(bucket), Key: sdk.Ptr("copied"), SourceKey: sdk.Ptr("src")})
+			if copyErr != nil {
+				t.Fatal(copyErr)
+			}
+			_, copyErr = c.CopyObject(bg, &sdk.CopyObjectRequest{Bucket: sdk.Ptr(bucket), Key: sdk.Ptr("copied"), SourceKey: sdk.Ptr("once"),
+				ForbidOverwrite: sdk.Ptr("true")})
+			_, initErr := c.InitiateMultipartUpload(bg, &sdk.InitiateMultipartUploadRequest{Bucket: sdk.Ptr(bucket), Key: sdk.Ptr("src"),
+				ForbidOverwrite: sdk.Ptr("true")})
+			putErr := put("second")
+			if tc.forbidden {
+				wantCode(t, putErr, 409, "FileAlreadyExists")
+				wantCode(t, copyErr, 409, "FileAlreadyExists")
+				wantCode(t, initErr, 409, "FileAlreadyExists")
+				if got := f.get(c, bucket, "once"); string(got) != "first" {
+					t.Errorf("object after refused overwrite = %q", got)
+				}
+				return
+			}
+			for _, err := range []error{putErr, copyErr, initErr} {
+				if err != nil {
+					t.Errorf("versioning %s: forbid-overwrite write refused: %v", tc.status, err)
+				}
+			}
+			if got := f.get(c, bucket, "once"); string(got) != "second" {
+				t.Errorf("versioning %s: object = %q, want the overwrite", tc.status, got)
+			}
+			if got := f.get(c, bucket, "copied"); string(got) != "first" {
+				t.Errorf("versioning %s: copy target = %q, want the overwrite", tc.status, got)
+			}
+		})
+	}
+}

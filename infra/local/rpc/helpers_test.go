@@ -203,13 +203,3 @@ func wantErr(t *testing.T, err error, code string, status int) *sdkerrors.Server
 	}
 	return se
 }
-
-func must[T any](t *testing.T) func(T, error) T {
-	return func(v T, err error) T {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-}
