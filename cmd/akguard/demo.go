@@ -241,14 +241,14 @@ func (d *demo) run(ctx context.Context, data, fnDir, syaml string) error {
 	if err := c.FC.WaitIdle(ctx); err != nil {
 		return err
 	}
-	hits, checked, err := d.secretOccurrences(data)
+	hits, checked, err := d.secretOccurrences(ctx, data)
 	if err != nil {
 		return err
 	}
 	if hits != nil {
 		return fmt.Errorf("plaintext secret found in %s", strings.Join(hits, ", "))
 	}
-	d.logf("no plaintext secret in %d function logs, records and messages", checked)
+	d.logf("no plaintext secret in %d outputs: function logs, state-bucket records, SMQ stores, the trail", checked)
 	return nil
 }
 
@@ -365,20 +365,26 @@ func (d *demo) receive(ctx context.Context, source, keyID string) (string, error
 	return "", errors.New("timed out after 30s")
 }
 
-// secretOccurrences scans what the functions produced — their logs, the
-// state bucket's objects and the SMQ stores — for any planted secret. The
-// identity store (which must hold secrets) and the uploaded leak itself
-// are not outputs and are skipped.
-func (d *demo) secretOccurrences(data string) ([]string, int, error) {
+// secretOccurrences scans what the functions produced — their logs, every
+// object in the state bucket (read through the OSS API), the SMQ stores and
+// the trail — for any planted secret. The identity store (which must hold
+// secrets) and the uploaded leak itself are not outputs and are skipped.
+func (d *demo) secretOccurrences(ctx context.Context, data string) ([]string, int, error) {
 	var hits []string
 	checked := 0
-	roots := []string{
-		filepath.Join(data, "cloud", "fc"),
-		filepath.Join(data, "cloud", "smq"),
-		filepath.Join(data, "cloud", "oss", d.vars["stateBucket"]),
-		filepath.Join(data, "cloud", "actiontrail"),
+	look := func(name string, b []byte) {
+		checked++
+		for _, s := range d.secrets {
+			if bytes.Contains(b, []byte(s)) {
+				hits = append(hits, name)
+			}
+		}
 	}
-	for _, root := range roots {
+	for _, root := range []string{
+		filepath.Join(data, "cloud", "fc", "logs"),
+		filepath.Join(data, "cloud", "smq"),
+		filepath.Join(data, "cloud", "actiontrail"),
+	} {
 		err := filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 			if err != nil {
 				if errors.Is(err, fs.ErrNotExist) {
@@ -393,16 +399,31 @@ func (d *demo) secretOccurrences(data string) ([]string, int, error) {
 			if err != nil {
 				return err
 			}
-			checked++
-			for _, s := range d.secrets {
-				if bytes.Contains(b, []byte(s)) {
-					hits = append(hits, p)
-				}
-			}
+			look(p, b)
 			return nil
 		})
 		if err != nil {
 			return nil, checked, err
+		}
+	}
+	cl := d.root.OSS()
+	pg := cl.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(d.vars["stateBucket"])})
+	for pg.HasNext() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, checked, fmt.Errorf("list state bucket: %w", err)
+		}
+		for _, o := range page.Contents {
+			res, err := cl.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(d.vars["stateBucket"]), Key: o.Key})
+			if err != nil {
+				return nil, checked, fmt.Errorf("read state record: %w", err)
+			}
+			b, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				return nil, checked, fmt.Errorf("read state record: %w", err)
+			}
+			look("oss://"+d.vars["stateBucket"]+"/"+oss.ToString(o.Key), b)
 		}
 	}
 	return hits, checked, nil
