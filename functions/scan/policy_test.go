@@ -37,8 +37,10 @@ func TestPolicyGrantsExactlyWhatScanCalls(t *testing.T) {
 	if _, err := f.oss.PutBucketAcl(f.ctx, &oss.PutBucketAclRequest{Bucket: oss.Ptr(f.upload), Acl: oss.BucketACLPublicRead}); err != nil {
 		t.Fatal(err)
 	}
+	// Enough failures to exhaust the in-process hand-off retries, so the
+	// claim is released and FC's retry of the whole scan sends it.
 	f.env.Cloud.Env.Faults.Add(fault.Rule{Service: "fc", Operation: "InvokeFunction", Rate: 1, Kind: "error", Status: 503,
-		Code: "ServiceUnavailable", Remaining: 1})
+		Code: "ServiceUnavailable", Remaining: 5})
 	etag := f.put("pub/app.env", f.leak(), "")
 	f.settle(1)
 	f.env.Cloud.FC.ObjectCreated(f.ctx, core.ObjectEvent{EventName: "ObjectCreated:PutObject", Bucket: f.upload,

@@ -557,7 +557,25 @@ func (r *run) dispatch(ctx context.Context, in incident.Incident) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("encode incident %s: %w", in.ID, err)
 	}
-	_, err = r.cl.InvokeFunction(ctx, r.s.Config.RespondFunction, payload, true)
+	// A throttled or failed hand-off is retried here first: FC's own async
+	// retries re-run the whole scan, and a key whose hand-off fails on the
+	// last of them would stay uncontained with only a dead letter to show.
+	for attempt := 0; ; attempt++ {
+		_, err = r.cl.InvokeFunction(ctx, r.s.Config.RespondFunction, payload, true)
+		if err == nil || !invokeRetryable(err) || attempt == dispatchAttempts-1 {
+			break
+		}
+		delay := dispatchBackoff << attempt
+		log.WarnContext(ctx, "hand-off to respond failed, retrying", "incident_id", in.ID, "attempt", attempt+1,
+			"delay_ms", delay.Milliseconds(), "err", aliyun.CleanError(err))
+		select {
+		case <-ctx.Done():
+		case <-time.After(delay):
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
 	if err != nil {
 		if invokeRetryable(err) || ctx.Err() != nil {
 			// Release the claim so the retry sends it.
@@ -568,7 +586,7 @@ func (r *run) dispatch(ctx context.Context, in incident.Incident) (bool, error) 
 		}
 		log.ErrorContext(ctx, "respond refused the incident, not retrying", "incident_id", in.ID,
 			"function", r.s.Config.RespondFunction, "err", err)
-		claim.State, claim.Error, claim.At = DispatchFailed, clip(err.Error()), r.s.now().UTC()
+		claim.State, claim.Error, claim.At = DispatchFailed, clip(aliyun.CleanError(err).Error()), r.s.now().UTC()
 		if perr := r.store.Put(ctx, key, claim); perr != nil {
 			log.ErrorContext(ctx, "cannot record dispatch failure", "incident_id", in.ID, "err", perr)
 		}
@@ -584,6 +602,13 @@ func (r *run) dispatch(ctx context.Context, in incident.Incident) (bool, error) 
 		"severity", in.Severity.String(), "function", r.s.Config.RespondFunction)
 	return true, nil
 }
+
+// dispatchAttempts and dispatchBackoff bound the in-process retries of
+// the hand-off to respond (200 ms, 400 ms, 800 ms, 1.6 s).
+const (
+	dispatchAttempts = 5
+	dispatchBackoff  = 200 * time.Millisecond
+)
 
 func clip(s string) string {
 	if len(s) > 300 {
