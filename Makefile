@@ -115,6 +115,13 @@ $(GOVULNCHECK):
 	GOBIN=$(TOOLS_BIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 	mv $(TOOLS_BIN)/govulncheck $@
 
+## ---- soak
+
+.PHONY: soak
+soak: ## long variants: 10,000-upload flood, 300-upload fault burst, 5 GiB object (AKGUARD_SOAK=1, ~5 min)
+	AKGUARD_SOAK=1 $(GO) test ./infra/e2e/ -count=1 -timeout 30m -v
+	AKGUARD_SOAK=1 $(GO) test ./functions/scan/ -count=1 -timeout 30m -v -run FiveGiB
+
 ## ---- bench
 
 .PHONY: bench bench-go bench-corpus bench-run bench-huge

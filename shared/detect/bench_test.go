@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"go/build"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -20,7 +20,7 @@ const benchSize = 16 << 20
 // benchText is real source text: the Go standard library's own files.
 func benchText(b *testing.B) []byte {
 	var buf bytes.Buffer
-	root := filepath.Join(runtime.GOROOT(), "src")
+	root := filepath.Join(build.Default.GOROOT, "src")
 	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
 		if err != nil || buf.Len() >= benchSize {
 			return filepath.SkipDir
@@ -41,7 +41,7 @@ func benchText(b *testing.B) []byte {
 
 // benchBinary is a real executable: the go command itself.
 func benchBinary(b *testing.B) []byte {
-	data, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "bin", "go"))
+	data, err := os.ReadFile(filepath.Join(build.Default.GOROOT, "bin", "go"))
 	if err != nil {
 		b.Skip("go binary not available")
 	}
