@@ -48,8 +48,13 @@ local: build-functions ## run the local cloud in the foreground with the functio
 
 ## ---- quality
 
-.PHONY: test vet fmt fmt-check
-test: vet ## vet, then run every test
+.PHONY: test unit vet fmt fmt-check
+# CI runs exactly this (then `make demo`): every test, the linters, the
+# race detector and a short fuzzing pass over every fuzz target.
+test: vet unit lint race ## vet, every test, staticcheck, race detector, then FUZZTIME_TEST of fuzzing per target
+	$(MAKE) fuzz FUZZTIME=$(FUZZTIME_TEST)
+
+unit: ## go test every package (the quick loop)
 	$(GO) test $(PKGS)
 
 vet: ## go vet every package
@@ -80,6 +85,8 @@ RACE_PKGS ?= ./shared/scan/... ./shared/unpack/... ./shared/detect/... ./shared/
 	./shared/contain/... ./shared/trail/... ./shared/ossscan/... ./shared/report/... ./infra/local/...
 # Fuzzing time per target for `make fuzz`; FUZZ narrows the targets (regexp).
 FUZZTIME ?= 10s
+# Fuzzing per target inside `make test` (CI's budget is 15 minutes).
+FUZZTIME_TEST ?= 3s
 FUZZ ?= .
 
 .PHONY: lint race fuzz vulncheck

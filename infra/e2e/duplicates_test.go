@@ -63,7 +63,13 @@ func corpus(t testing.TB, f *fixture) ([]upload, []iam.AccessKey) {
 func TestEveryEventThreeTimes(t *testing.T) {
 	// FC's retry of the killed attempt comes after the stalled attach
 	// below has completed on the server.
-	f := start(t, fc.Options{RetryBase: 4 * time.Second}, nil)
+	// One instance per function: the kill below must hit the respond
+	// process that is stalled in AttachPolicyToUser, not one that is in the
+	// middle of publishing (a crash between SMQ's 201 and the result record
+	// is the one window where a notification can repeat: SMQ publishing has
+	// no idempotency key, so akguard chooses at-least-once there and every
+	// message carries the incident ID for subscribers to de-duplicate).
+	f := start(t, fc.Options{RetryBase: 4 * time.Second, MaxInstances: 1}, nil)
 	ups, users := corpus(t, f)
 	// The first AttachPolicyToUser stalls for 3 s on the server, which
 	// then completes it: respond is killed while waiting, so the policy
@@ -81,8 +87,6 @@ func TestEveryEventThreeTimes(t *testing.T) {
 		for f.ctx.Err() == nil {
 			if f.env.Cloud.Env.Faults.Fired()["ram/AttachPolicyToUser/latency"] > 0 {
 				time.Sleep(300 * time.Millisecond) // well inside the stall
-				// Every respond instance: FC may keep idle ones warm, and
-				// killing only an idle one would leave the stalled call alive.
 				first := 0
 				for _, pid := range f.pids("respond") {
 					if err := kill(pid); err == nil && first == 0 {
