@@ -406,25 +406,12 @@ func (d *demo) secretOccurrences(ctx context.Context, data string) ([]string, in
 			return nil, checked, err
 		}
 	}
-	cl := d.root.OSS()
-	pg := cl.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(d.vars["stateBucket"])})
-	for pg.HasNext() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return nil, checked, fmt.Errorf("list state bucket: %w", err)
-		}
-		for _, o := range page.Contents {
-			res, err := cl.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(d.vars["stateBucket"]), Key: o.Key})
-			if err != nil {
-				return nil, checked, fmt.Errorf("read state record: %w", err)
-			}
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil {
-				return nil, checked, fmt.Errorf("read state record: %w", err)
-			}
-			look("oss://"+d.vars["stateBucket"]+"/"+oss.ToString(o.Key), b)
-		}
+	recs, err := (&store.Store{Client: d.root.OSS(), Bucket: d.vars["stateBucket"]}).ReadAll(ctx, "")
+	if err != nil {
+		return nil, checked, fmt.Errorf("read state bucket: %w", err)
+	}
+	for k, b := range recs {
+		look("oss://"+d.vars["stateBucket"]+"/"+k, b)
 	}
 	return hits, checked, nil
 }

@@ -9,7 +9,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,6 +29,7 @@ import (
 	"github.com/akguard/akguard/infra/local/trail"
 	"github.com/akguard/akguard/shared/notify"
 	"github.com/akguard/akguard/shared/ossscan"
+	"github.com/akguard/akguard/shared/store"
 )
 
 const (
@@ -175,25 +175,10 @@ func (f *fixture) finalStatus(fn string) map[string]fc.Invocation {
 // records reads every object under prefix p of the state bucket.
 func (f *fixture) records(p string) map[string][]byte {
 	f.t.Helper()
-	out := map[string][]byte{}
-	pg := f.oss.NewListObjectsV2Paginator(&oss.ListObjectsV2Request{Bucket: oss.Ptr(f.state), Prefix: oss.Ptr(prefix + p)})
-	for pg.HasNext() {
-		page, err := pg.NextPage(f.ctx)
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		for _, o := range page.Contents {
-			res, err := f.oss.GetObject(f.ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(f.state), Key: o.Key})
-			if err != nil {
-				f.t.Fatal(err)
-			}
-			b, err := io.ReadAll(res.Body)
-			res.Body.Close()
-			if err != nil {
-				f.t.Fatal(err)
-			}
-			out[oss.ToString(o.Key)] = b
-		}
+	// No store prefix: keys are whole object keys, as callers index them.
+	out, err := (&store.Store{Client: f.oss, Bucket: f.state}).ReadAll(f.ctx, prefix+p)
+	if err != nil {
+		f.t.Fatal(err)
 	}
 	return out
 }

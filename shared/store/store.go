@@ -132,3 +132,30 @@ func (s *Store) List(ctx context.Context, prefix string) ([]string, error) {
 	}
 	return out, nil
 }
+
+// ReadAll returns the raw bytes of every record under prefix, keyed like
+// List. It is for audits of what akguard wrote (the demo's and the tests'
+// secret searches, operators' exports); each record is bounded like Get.
+func (s *Store) ReadAll(ctx context.Context, prefix string) (map[string][]byte, error) {
+	keys, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][]byte, len(keys))
+	for _, k := range keys {
+		res, err := s.Client.GetObject(ctx, &oss.GetObjectRequest{Bucket: oss.Ptr(s.Bucket), Key: oss.Ptr(s.key(k))})
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", k, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(res.Body, maxRecord+1))
+		res.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read record %s: %w", k, err)
+		}
+		if len(data) > maxRecord {
+			return nil, fmt.Errorf("read record %s: larger than %d bytes", k, maxRecord)
+		}
+		out[k] = data
+	}
+	return out, nil
+}
