@@ -7,15 +7,15 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/inflate"
 )
 
 type (
-	gzipReader  = *gzip.Reader
+	gzipReader  = *inflate.GzipReader
 	zstdDecoder = *zstd.Decoder
 )
 
@@ -74,20 +74,16 @@ func (st *walk) decompress(n node, f format, br *bufio.Reader, in *int64) error 
 	return st.stream(child, st.meter(n.path, r, in))
 }
 
-func (st *walk) getGzip(r io.Reader) (*gzip.Reader, error) {
+func (st *walk) getGzip(br *bufio.Reader) (*inflate.GzipReader, error) {
 	if k := len(st.gzips); k > 0 {
 		zr := st.gzips[k-1]
 		st.gzips = st.gzips[:k-1]
-		return zr, zr.Reset(r)
+		return zr, zr.Reset(br)
 	}
-	zr, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
-	return zr, nil
+	return inflate.NewGzipReader(br)
 }
 
-func (st *walk) putGzip(zr *gzip.Reader) { st.gzips = append(st.gzips, zr) }
+func (st *walk) putGzip(zr *inflate.GzipReader) { st.gzips = append(st.gzips, zr) }
 
 func (st *walk) getZstd(r io.Reader) (*zstd.Decoder, error) {
 	if k := len(st.zstds); k > 0 {

@@ -42,6 +42,7 @@ import (
 	"sync"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/inflate"
 )
 
 // Limits bound the work done for one top-level input. The zero value of
@@ -275,7 +276,7 @@ type walk struct {
 type scratch struct {
 	bufs   []*bufio.Reader
 	gzips  []gzipReader
-	flates []io.ReadCloser // raw inflaters for zip members
+	flates []*inflate.Reader // raw inflaters for zip members
 }
 
 func (st *walk) close() {

@@ -11,11 +11,11 @@ import (
 	"io/fs"
 	"os"
 
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/zstd"
 	"github.com/ulikunitz/xz"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/inflate"
 )
 
 // Zip compression methods we decode (PKWARE APPNOTE 6.3.10 §4.4.5).
@@ -162,7 +162,7 @@ type zipDec struct {
 	st   *walk
 	in   countReader
 	br   *bufio.Reader
-	fl   io.ReadCloser
+	fl   *inflate.Reader
 	zstd *zstd.Decoder
 }
 
@@ -193,9 +193,9 @@ func (zd *zipDec) open(method uint16, r io.Reader) io.ReadCloser {
 			}
 		}
 		if zd.fl == nil {
-			zd.fl = flate.NewReader(in)
-		} else if err := zd.fl.(flate.Resetter).Reset(in, nil); err != nil {
-			return errReader{err}
+			zd.fl = inflate.NewReader(in)
+		} else {
+			zd.fl.Reset(in)
 		}
 		return io.NopCloser(zd.fl)
 	case methodBzip2:

@@ -1,0 +1,674 @@
+// Package inflate decodes DEFLATE (RFC 1951) and gzip (RFC 1952) streams.
+//
+// It exists for speed: inflating zip, jar and tar.gz members was most of
+// the scan engine's CPU time with compress/flate and its klauspost fork,
+// which pull input one byte at a time through io.ByteReader and decode
+// into a ring window before copying out. This decoder peeks whole buffers
+// of input from a bufio.Reader, refills a 64-bit bit buffer eight bytes at
+// a time, resolves most codes with one table lookup, and decodes straight
+// into a flat buffer that keeps the 32 KiB of history behind the output,
+// the approach of zlib's inflate_fast and libdeflate.
+//
+// The input is a *bufio.Reader so the decoder can read ahead freely and
+// still hand back what it did not use: after the final block, the reader
+// is positioned at the first byte after the stream (a gzip trailer, the
+// next zip local header).
+package inflate
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// ErrCorrupt is wrapped by every error about invalid DEFLATE data.
+var ErrCorrupt = errors.New("inflate: corrupt deflate data")
+
+func corrupt(what string) error { return fmt.Errorf("%w: %s", ErrCorrupt, what) }
+
+const (
+	windowSize = 1 << 15
+	maxMatch   = 258
+	// chunkSize is how much output is decoded between two slides of the
+	// history to the front of the buffer: the slide copies windowSize
+	// bytes, so a larger chunk makes it cheaper per byte.
+	chunkSize = 1 << 17
+	// outEnd is where output stops; the buffer runs on past it so the
+	// fast loop may copy matches eight bytes at a time and overshoot.
+	outEnd = windowSize + chunkSize
+	outCap = outEnd + 16
+	// fastOutLimit leaves room for up to six literals, or four and a
+	// longest match, plus the word-copy overshoot, after any position the
+	// fast loop starts an iteration at.
+	fastOutLimit = outEnd - maxMatch - 6
+	// fastInMargin is input one iteration of the fast loop may read: two
+	// eight-byte refills that each advance by at most seven bytes.
+	fastInMargin = 24
+	// minInput is what more tries to keep available: enough bits for any
+	// one symbol with its extra bits and distance (48 bits) and then some.
+	minInput = 16
+)
+
+type state uint8
+
+const (
+	stateHeader  state = iota // next: a block header
+	stateStored               // inside a stored block, r.stored bytes left
+	stateHuffman              // inside a compressed block
+	stateDone                 // final block ended
+)
+
+// Reader decompresses a raw DEFLATE stream. The zero value is not usable;
+// use NewReader, and Reset to reuse one Reader (and its buffers) for
+// another stream.
+type Reader struct {
+	br  *bufio.Reader
+	in  []byte // bytes peeked from br, valid from ip
+	ip  int
+	eof bool // br has nothing beyond in
+
+	bitbuf uint64 // next input bits, least significant first
+	nbits  uint   // valid bits in bitbuf
+
+	out    *[outCap]byte // history, then decoded output not yet read
+	op, rp int    // decoded up to op, read up to rp
+
+	state    state
+	final    bool // the current block is the last
+	stored   int  // bytes left in a stored block
+	copyLen  int  // match bytes still to copy when output filled up
+	copyDist int
+	err      error
+	fixed    bool // the tables hold the fixed codes
+
+	// lit's root pairs literals (see pairs) and is for the fast loop; the
+	// slow path, which must not decode past the end of the output, looks
+	// up the first symbol in single, a copy of the root without pairs.
+	lit    [litTableSize]uint32
+	single [1 << litTableBits]uint32
+	dist   [distTableSize]uint32
+	cl     [clTableSize]uint32
+	lens   [286 + 30]uint8
+}
+
+// NewReader returns a Reader decoding the stream that starts at br's next
+// byte.
+func NewReader(br *bufio.Reader) *Reader {
+	r := &Reader{out: new([outCap]byte)}
+	r.Reset(br)
+	return r
+}
+
+// Reset starts decoding a new stream from br, keeping the buffers.
+func (r *Reader) Reset(br *bufio.Reader) {
+	if r.out == nil {
+		r.out = new([outCap]byte)
+	}
+	r.br = br
+	r.in, r.ip, r.eof = nil, 0, false
+	r.bitbuf, r.nbits = 0, 0
+	r.op, r.rp = 0, 0
+	r.state, r.final, r.stored, r.copyLen, r.copyDist = stateHeader, false, 0, 0, 0
+	r.err = nil
+}
+
+// Read decodes into p. It returns io.EOF after the final block,
+// io.ErrUnexpectedEOF when the input ends first, an error wrapping
+// ErrCorrupt for invalid data, and errors of br's reader as they are.
+func (r *Reader) Read(p []byte) (int, error) {
+	for r.rp == r.op {
+		if r.err != nil {
+			return 0, r.err
+		}
+		if r.op > outEnd-4096 {
+			// Everything decoded was read: keep only the history.
+			copy(r.out[:], r.out[r.op-windowSize:r.op])
+			r.op, r.rp = windowSize, windowSize
+		}
+		if err := r.decode(); err != nil {
+			r.err = err
+		}
+	}
+	n := copy(p, r.out[r.rp:r.op])
+	r.rp += n
+	return n, nil
+}
+
+// more keeps at least minInput bytes of input available unless the input
+// ends first. Whole bytes still in the bit buffer are handed back first so
+// that everything before ip can be discarded from br.
+func (r *Reader) more() error {
+	if len(r.in)-r.ip >= minInput || r.eof {
+		return nil
+	}
+	r.giveBack()
+	if _, err := r.br.Discard(r.ip); err != nil {
+		return fmt.Errorf("inflate: discard input: %w", err)
+	}
+	r.in, r.ip = nil, 0
+	b, err := r.br.Peek(r.br.Size())
+	r.in = b
+	if err != nil {
+		if err == io.EOF {
+			r.eof = true
+			return nil
+		}
+		if len(b) < minInput {
+			return err
+		}
+	}
+	return nil
+}
+
+// giveBack returns the whole bytes in the bit buffer to the input.
+func (r *Reader) giveBack() {
+	k := r.nbits >> 3
+	r.ip -= int(k)
+	r.nbits &= 7
+	r.bitbuf &= 1<<r.nbits - 1
+}
+
+// finish positions br right after the stream: its last byte is consumed,
+// including the padding bits that end it.
+func (r *Reader) finish() error {
+	r.giveBack()
+	r.bitbuf, r.nbits = 0, 0
+	if _, err := r.br.Discard(r.ip); err != nil {
+		return fmt.Errorf("inflate: discard input: %w", err)
+	}
+	r.in, r.ip = nil, 0
+	return nil
+}
+
+// fill loads the bit buffer with at least 48 bits, fewer only at the end
+// of the input.
+func (r *Reader) fill() error {
+	if r.nbits >= 48 {
+		return nil
+	}
+	if len(r.in)-r.ip < 8 {
+		if err := r.more(); err != nil {
+			return err
+		}
+	}
+	if r.ip+8 <= len(r.in) {
+		r.bitbuf |= binary.LittleEndian.Uint64(r.in[r.ip:]) << r.nbits
+		r.ip += int((63 - r.nbits) >> 3)
+		r.nbits |= 56
+		return nil
+	}
+	for r.nbits <= 56 && r.ip < len(r.in) {
+		r.bitbuf |= uint64(r.in[r.ip]) << r.nbits
+		r.ip++
+		r.nbits += 8
+	}
+	return nil
+}
+
+// bits takes n (at most 32) bits from the input.
+func (r *Reader) bits(n uint) (uint32, error) {
+	if r.nbits < n {
+		if err := r.fill(); err != nil {
+			return 0, err
+		}
+		if r.nbits < n {
+			return 0, io.ErrUnexpectedEOF
+		}
+	}
+	v := uint32(r.bitbuf & (1<<n - 1))
+	r.bitbuf >>= n
+	r.nbits -= n
+	return v, nil
+}
+
+// decode decodes until the output buffer is full, the stream ends or an
+// error occurs.
+func (r *Reader) decode() error {
+	for r.op < outEnd {
+		switch r.state {
+		case stateDone:
+			return io.EOF
+		case stateHeader:
+			if err := r.header(); err != nil {
+				return err
+			}
+		case stateStored:
+			if err := r.copyStored(); err != nil {
+				return err
+			}
+		case stateHuffman:
+			if r.copyLen > 0 {
+				r.copyMatch(r.copyLen, r.copyDist)
+				continue
+			}
+			if r.ip+fastInMargin <= len(r.in) && r.op <= fastOutLimit {
+				if err := r.fast(); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := r.slowSymbol(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// endBlock moves on after a block ends.
+func (r *Reader) endBlock() error {
+	if !r.final {
+		r.state = stateHeader
+		return nil
+	}
+	r.state = stateDone
+	return r.finish()
+}
+
+func (r *Reader) header() error {
+	if err := r.fill(); err != nil {
+		return err
+	}
+	h, err := r.bits(3)
+	if err != nil {
+		return err
+	}
+	r.final = h&1 == 1
+	switch h >> 1 {
+	case 0:
+		// Stored (RFC 1951 §3.2.4): skip to a byte boundary, then LEN and
+		// its complement NLEN.
+		r.bitbuf >>= r.nbits & 7
+		r.nbits &^= 7
+		v, err := r.bits(32)
+		if err != nil {
+			return err
+		}
+		if uint16(v) != ^uint16(v>>16) {
+			return corrupt("stored block length does not match its complement")
+		}
+		r.stored = int(uint16(v))
+		r.state = stateStored
+	case 1:
+		r.fixedTables()
+		r.state = stateHuffman
+	case 2:
+		if err := r.dynamicTables(); err != nil {
+			return err
+		}
+		r.state = stateHuffman
+	default:
+		return corrupt("reserved block type")
+	}
+	return nil
+}
+
+func (r *Reader) copyStored() error {
+	for r.stored > 0 && r.op < outEnd {
+		if r.nbits >= 8 {
+			// Bytes already pulled into the bit buffer come first.
+			r.out[r.op] = byte(r.bitbuf)
+			r.bitbuf >>= 8
+			r.nbits -= 8
+			r.op++
+			r.stored--
+			continue
+		}
+		if r.ip == len(r.in) {
+			if r.eof {
+				return io.ErrUnexpectedEOF
+			}
+			if err := r.more(); err != nil {
+				return err
+			}
+			continue
+		}
+		// The bit buffer is empty but may hold bits of in[ip] above
+		// nbits; they would be stale once ip moves past it here.
+		r.bitbuf = 0
+		n := copy(r.out[r.op:min(outEnd, r.op+r.stored)], r.in[r.ip:])
+		r.ip += n
+		r.op += n
+		r.stored -= n
+	}
+	if r.stored == 0 {
+		return r.endBlock()
+	}
+	return nil
+}
+
+// fixedTables loads the fixed codes of RFC 1951 §3.2.6.
+func (r *Reader) fixedTables() {
+	if r.fixed {
+		return // encoders send runs of small fixed blocks
+	}
+	r.fixed = true
+	var l [288]uint8
+	for i := range l {
+		switch {
+		case i < 144:
+			l[i] = 8
+		case i < 256:
+			l[i] = 9
+		case i < 280:
+			l[i] = 7
+		default:
+			l[i] = 8
+		}
+	}
+	build(r.lit[:], litTableBits, l[:], litResult)
+	copy(r.single[:], r.lit[:])
+	pairs(r.lit[:], r.single[:], litTableBits)
+	var d [32]uint8
+	for i := range d {
+		d[i] = 5
+	}
+	build(r.dist[:], distTableBits, d[:], distResult)
+}
+
+// dynamicTables reads the code trees of a dynamic block (RFC 1951 §3.2.7).
+func (r *Reader) dynamicTables() error {
+	if err := r.fill(); err != nil {
+		return err
+	}
+	h, err := r.bits(14)
+	if err != nil {
+		return err
+	}
+	nlit, ndist, ncl := int(h&31)+257, int(h>>5&31)+1, int(h>>10)+4
+	if nlit > 286 || ndist > 30 {
+		return corrupt("too many length or distance symbols")
+	}
+	var cl [19]uint8
+	for i := range ncl {
+		v, err := r.bits(3)
+		if err != nil {
+			return err
+		}
+		cl[clOrder[i]] = uint8(v)
+	}
+	if !build(r.cl[:], clTableBits, cl[:], clResult) {
+		return corrupt("invalid code length code")
+	}
+	lens := r.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		if err := r.fill(); err != nil {
+			return err
+		}
+		e := r.cl[r.bitbuf&(clTableSize-1)]
+		n := uint(e & 63)
+		if e&flagInvalid != 0 {
+			if r.nbits < clTableBits {
+				return io.ErrUnexpectedEOF
+			}
+			return corrupt("invalid code length symbol")
+		}
+		if n > r.nbits {
+			return io.ErrUnexpectedEOF
+		}
+		r.bitbuf >>= n
+		r.nbits -= n
+		sym := int(e >> 16)
+		if sym < 16 {
+			lens[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		var val uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return corrupt("repeat with no previous length")
+			}
+			v, err := r.bits(2)
+			if err != nil {
+				return err
+			}
+			rep, val = 3+int(v), lens[i-1]
+		case 17:
+			v, err := r.bits(3)
+			if err != nil {
+				return err
+			}
+			rep = 3 + int(v)
+		default:
+			v, err := r.bits(7)
+			if err != nil {
+				return err
+			}
+			rep = 11 + int(v)
+		}
+		if i+rep > len(lens) {
+			return corrupt("code length repeat past the end")
+		}
+		for range rep {
+			lens[i] = val
+			i++
+		}
+	}
+	if lens[256] == 0 {
+		return corrupt("no end-of-block code")
+	}
+	r.fixed = false
+	if !build(r.lit[:], litTableBits, lens[:nlit], litResult) {
+		return corrupt("invalid literal/length code")
+	}
+	copy(r.single[:], r.lit[:])
+	pairs(r.lit[:], r.single[:], litTableBits)
+	if !build(r.dist[:], distTableBits, lens[nlit:], distResult) {
+		return corrupt("invalid distance code")
+	}
+	return nil
+}
+
+// slowSymbol decodes one symbol with every check, near the ends of the
+// input or output buffers.
+func (r *Reader) slowSymbol() error {
+	if err := r.fill(); err != nil {
+		return err
+	}
+	e := r.single[r.bitbuf&(1<<litTableBits-1)]
+	if e&flagSub != 0 {
+		if r.nbits < litTableBits {
+			return io.ErrUnexpectedEOF
+		}
+		r.bitbuf >>= litTableBits
+		r.nbits -= litTableBits
+		e = r.lit[(int(e>>16)+int(r.bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+	}
+	n := uint(e & 63)
+	if e&flagInvalid != 0 {
+		if r.nbits < maxCodeBits {
+			return io.ErrUnexpectedEOF
+		}
+		return corrupt("invalid literal/length symbol")
+	}
+	if n > r.nbits {
+		return io.ErrUnexpectedEOF
+	}
+	r.bitbuf >>= n
+	r.nbits -= n
+	switch {
+	case e&flagLiteral != 0:
+		r.out[r.op] = byte(e >> 16)
+		r.op++
+		return nil
+	case e&flagEOB != 0:
+		return r.endBlock()
+	}
+	x, err := r.bits(uint(e >> 8 & 15))
+	if err != nil {
+		return err
+	}
+	length := int(e>>16) + int(x)
+
+	d := r.dist[r.bitbuf&(1<<distTableBits-1)]
+	if d&flagSub != 0 {
+		if r.nbits < distTableBits {
+			return io.ErrUnexpectedEOF
+		}
+		r.bitbuf >>= distTableBits
+		r.nbits -= distTableBits
+		d = r.dist[(int(d>>16)+int(r.bitbuf&(1<<(d>>8&15)-1)))&(distTableSize-1)]
+	}
+	n = uint(d & 63)
+	if d&flagInvalid != 0 {
+		if r.nbits < maxCodeBits {
+			return io.ErrUnexpectedEOF
+		}
+		return corrupt("invalid distance symbol")
+	}
+	if n > r.nbits {
+		return io.ErrUnexpectedEOF
+	}
+	r.bitbuf >>= n
+	r.nbits -= n
+	x, err = r.bits(uint(d >> 8 & 15))
+	if err != nil {
+		return err
+	}
+	dist := int(d>>16) + int(x)
+	if dist > r.op {
+		return corrupt("distance beyond the start of the output")
+	}
+	r.copyMatch(length, dist)
+	return nil
+}
+
+// copyMatch copies a match of length bytes from dist back, as much of it
+// as fits before outEnd; the rest waits in copyLen for the next call.
+func (r *Reader) copyMatch(length, dist int) {
+	n := min(length, outEnd-r.op)
+	out := r.out
+	for i := range n {
+		out[r.op+i] = out[r.op+i-dist]
+	}
+	r.op += n
+	r.copyLen, r.copyDist = length-n, dist
+}
+
+// fast decodes symbols while the input holds fastInMargin bytes and the
+// output has room for a literal and a longest match, keeping the decoder
+// state in locals. It returns nil when a limit is reached or a block ends.
+func (r *Reader) fast() error {
+	in, ip := r.in, r.ip
+	out, op := r.out, r.op
+	bitbuf, nbits := r.bitbuf, r.nbits
+	inLimit := len(in) - fastInMargin
+	var err error
+	for ip <= inLimit && op <= fastOutLimit {
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (nbits & 63)
+		ip += int((63 - nbits) >> 3)
+		nbits |= 56
+
+		e := r.lit[bitbuf&(1<<litTableBits-1)]
+		if e&flagSub != 0 {
+			bitbuf >>= litTableBits
+			nbits -= litTableBits
+			e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+		}
+		bitbuf >>= e & 63
+		nbits -= uint(e & 63)
+		if e&flagLiteral != 0 {
+			// Two bytes are written either way; a single literal's
+			// second byte is overwritten by what follows.
+			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+			op += 1 + int(e>>6&1)
+			// At least 41 bits remain: enough for another lookup, or a
+			// length code with its extra bits, without a refill.
+			e = r.lit[bitbuf&(1<<litTableBits-1)]
+			if e&flagSub != 0 {
+				bitbuf >>= litTableBits
+				nbits -= litTableBits
+				e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+			}
+			bitbuf >>= e & 63
+			nbits -= uint(e & 63)
+			if e&flagLiteral != 0 {
+				binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+				op += 1 + int(e>>6&1)
+				// Still at least 26 bits: a third lookup, and a length
+				// code's five extra bits after it, fit too.
+				e = r.lit[bitbuf&(1<<litTableBits-1)]
+				if e&flagSub != 0 {
+					bitbuf >>= litTableBits
+					nbits -= litTableBits
+					e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+				}
+				bitbuf >>= e & 63
+				nbits -= uint(e & 63)
+				if e&flagLiteral != 0 {
+					binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+					op += 1 + int(e>>6&1)
+					continue
+				}
+			}
+		}
+		if e&(flagEOB|flagInvalid) != 0 {
+			if e&flagInvalid != 0 {
+				err = corrupt("invalid literal/length symbol")
+				break
+			}
+			r.in, r.ip, r.out, r.op, r.bitbuf, r.nbits = in, ip, out, op, bitbuf, nbits
+			return r.endBlock()
+		}
+		x := uint(e >> 8 & 15)
+		length := int(e>>16) + int(bitbuf&(1<<x-1))
+		bitbuf >>= x
+		nbits -= x
+
+		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (nbits & 63)
+		ip += int((63 - nbits) >> 3)
+		nbits |= 56
+
+		d := r.dist[bitbuf&(1<<distTableBits-1)]
+		if d&flagSub != 0 {
+			bitbuf >>= distTableBits
+			nbits -= distTableBits
+			d = r.dist[(int(d>>16)+int(bitbuf&(1<<(d>>8&15)-1)))&(distTableSize-1)]
+		}
+		if d&flagInvalid != 0 {
+			err = corrupt("invalid distance symbol")
+			break
+		}
+		bitbuf >>= d & 63
+		nbits -= uint(d & 63)
+		x = uint(d >> 8 & 15)
+		dist := int(d>>16) + int(bitbuf&(1<<x-1))
+		bitbuf >>= x
+		nbits -= x
+		if dist > op {
+			err = corrupt("distance beyond the start of the output")
+			break
+		}
+
+		src := op - dist
+		switch {
+		case dist >= 8:
+			// Eight bytes at a time, overshooting by up to seven: each
+			// word read lies wholly before the bytes it writes. Most
+			// matches are short, so the first two words are copied
+			// without a loop branch to mispredict.
+			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
+			binary.LittleEndian.PutUint64(out[op+8:], binary.LittleEndian.Uint64(out[src+8:]))
+			for k := 16; k < length; k += 8 {
+				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
+			}
+		case dist == 1:
+			b := out[src]
+			for k := range length {
+				out[op+k] = b
+			}
+		default:
+			for k := range length {
+				out[op+k] = out[src+k]
+			}
+		}
+		op += length
+	}
+	r.in, r.ip, r.out, r.op, r.bitbuf, r.nbits = in, ip, out, op, bitbuf, nbits
+	return err
+}
