@@ -3,16 +3,20 @@
 // It exists for speed: inflating zip, jar and tar.gz members was most of
 // the scan engine's CPU time with compress/flate and its klauspost fork,
 // which pull input one byte at a time through io.ByteReader and decode
-// into a ring window before copying out. This decoder peeks whole buffers
-// of input from a bufio.Reader, refills a 64-bit bit buffer eight bytes at
-// a time, resolves most codes with one table lookup, and decodes straight
-// into a flat buffer that keeps the 32 KiB of history behind the output,
-// the approach of zlib's inflate_fast and libdeflate.
+// into a ring window before copying out. This decoder looks at whole
+// buffers of input in a bufio.Reader, refills a 64-bit bit buffer eight
+// bytes at a time, resolves most codes (and many pairs of literals) with
+// one table lookup, and decodes straight into a flat buffer that keeps the
+// 32 KiB of history behind the output: the approach of zlib's inflate_fast
+// and libdeflate, with ISA-L's multi-literal entries.
 //
-// The input is a *bufio.Reader so the decoder can read ahead freely and
-// still hand back what it did not use: after the final block, the reader
-// is positioned at the first byte after the stream (a gzip trailer, the
-// next zip local header).
+// The input is a *bufio.Reader so that the decoder can look ahead freely
+// and still give back what it did not use: after the final block, the
+// reader is positioned at the first byte after the stream (a gzip trailer,
+// the next zip local header). It never asks the underlying reader for
+// bytes the stream does not need, so a stream on a pipe or socket that
+// stays open after its end is decoded to its end, and decoded output is
+// returned before the decoder waits for more input.
 package inflate
 
 import (
@@ -27,6 +31,10 @@ import (
 var ErrCorrupt = errors.New("inflate: corrupt deflate data")
 
 func corrupt(what string) error { return fmt.Errorf("%w: %s", ErrCorrupt, what) }
+
+// errPending stops decoding when more input is needed while decoded
+// output waits: Read returns the output first.
+var errPending = errors.New("inflate: output pending")
 
 const (
 	windowSize = 1 << 15
@@ -46,9 +54,6 @@ const (
 	// fastInMargin is input one iteration of the fast loop may read: two
 	// eight-byte refills that each advance by at most seven bytes.
 	fastInMargin = 24
-	// minInput is what more tries to keep available: enough bits for any
-	// one symbol with its extra bits and distance (48 bits) and then some.
-	minInput = 16
 )
 
 type state uint8
@@ -65,7 +70,7 @@ const (
 // another stream.
 type Reader struct {
 	br  *bufio.Reader
-	in  []byte // bytes peeked from br, valid from ip
+	in  []byte // what br has buffered, valid from ip
 	ip  int
 	eof bool // br has nothing beyond in
 
@@ -73,7 +78,7 @@ type Reader struct {
 	nbits  uint   // valid bits in bitbuf
 
 	out    *[outCap]byte // history, then decoded output not yet read
-	op, rp int    // decoded up to op, read up to rp
+	op, rp int           // decoded up to op, read up to rp
 
 	state    state
 	final    bool // the current block is the last
@@ -96,7 +101,7 @@ type Reader struct {
 // NewReader returns a Reader decoding the stream that starts at br's next
 // byte.
 func NewReader(br *bufio.Reader) *Reader {
-	r := &Reader{out: new([outCap]byte)}
+	r := &Reader{}
 	r.Reset(br)
 	return r
 }
@@ -127,7 +132,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 			copy(r.out[:], r.out[r.op-windowSize:r.op])
 			r.op, r.rp = windowSize, windowSize
 		}
-		if err := r.decode(); err != nil {
+		if err := r.decode(); err != nil && err != errPending {
 			r.err = err
 		}
 	}
@@ -136,38 +141,39 @@ func (r *Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// more keeps at least minInput bytes of input available unless the input
-// ends first. Whole bytes still in the bit buffer are handed back first so
-// that everything before ip can be discarded from br.
-func (r *Reader) more() error {
-	if len(r.in)-r.ip >= minInput || r.eof {
-		return nil
-	}
-	r.giveBack()
-	if _, err := r.br.Discard(r.ip); err != nil {
-		return fmt.Errorf("inflate: discard input: %w", err)
-	}
-	r.in, r.ip = nil, 0
-	b, err := r.br.Peek(r.br.Size())
-	r.in = b
-	if err != nil {
-		if err == io.EOF {
-			r.eof = true
-			return nil
-		}
-		if len(b) < minInput {
-			return err
-		}
-	}
-	return nil
-}
-
 // giveBack returns the whole bytes in the bit buffer to the input.
 func (r *Reader) giveBack() {
 	k := r.nbits >> 3
 	r.ip -= int(k)
 	r.nbits &= 7
 	r.bitbuf &= 1<<r.nbits - 1
+}
+
+// need waits for at least one more byte of input than br has buffered.
+// One read of the underlying reader usually brings a bufferful. It
+// returns errPending instead of waiting while decoded output is unread,
+// and io.ErrUnexpectedEOF when the input has ended.
+func (r *Reader) need() error {
+	if r.eof {
+		return io.ErrUnexpectedEOF
+	}
+	if r.op > r.rp {
+		return errPending
+	}
+	r.giveBack()
+	if _, err := r.br.Discard(r.ip); err != nil {
+		return fmt.Errorf("inflate: discard input: %w", err)
+	}
+	r.in, r.ip = nil, 0
+	have := r.br.Buffered()
+	if _, err := r.br.Peek(have + 1); err != nil {
+		if err != io.EOF {
+			return err
+		}
+		r.eof = true
+	}
+	r.in, _ = r.br.Peek(r.br.Buffered())
+	return nil
 }
 
 // finish positions br right after the stream: its last byte is consumed,
@@ -182,40 +188,39 @@ func (r *Reader) finish() error {
 	return nil
 }
 
-// fill loads the bit buffer with at least 48 bits, fewer only at the end
-// of the input.
-func (r *Reader) fill() error {
-	if r.nbits >= 48 {
-		return nil
-	}
-	if len(r.in)-r.ip < 8 {
-		if err := r.more(); err != nil {
-			return err
-		}
-	}
+// fill loads the bit buffer from the input at hand, without waiting.
+func (r *Reader) fill() {
 	if r.ip+8 <= len(r.in) {
-		r.bitbuf |= binary.LittleEndian.Uint64(r.in[r.ip:]) << r.nbits
+		r.bitbuf |= binary.LittleEndian.Uint64(r.in[r.ip:]) << (r.nbits & 63)
 		r.ip += int((63 - r.nbits) >> 3)
 		r.nbits |= 56
-		return nil
+		return
 	}
 	for r.nbits <= 56 && r.ip < len(r.in) {
 		r.bitbuf |= uint64(r.in[r.ip]) << r.nbits
 		r.ip++
 		r.nbits += 8
 	}
-	return nil
+}
+
+// ensure makes n (at most 56) bits available, waiting for input if need
+// be.
+func (r *Reader) ensure(n uint) error {
+	for {
+		r.fill()
+		if r.nbits >= n {
+			return nil
+		}
+		if err := r.need(); err != nil {
+			return err
+		}
+	}
 }
 
 // bits takes n (at most 32) bits from the input.
 func (r *Reader) bits(n uint) (uint32, error) {
-	if r.nbits < n {
-		if err := r.fill(); err != nil {
-			return 0, err
-		}
-		if r.nbits < n {
-			return 0, io.ErrUnexpectedEOF
-		}
+	if err := r.ensure(n); err != nil {
+		return 0, err
 	}
 	v := uint32(r.bitbuf & (1<<n - 1))
 	r.bitbuf >>= n
@@ -223,14 +228,21 @@ func (r *Reader) bits(n uint) (uint32, error) {
 	return v, nil
 }
 
-// decode decodes until the output buffer is full, the stream ends or an
-// error occurs.
+// decode decodes until the output buffer is full, the stream ends, an
+// error occurs, or more input is needed while decoded output waits
+// (errPending).
 func (r *Reader) decode() error {
 	for r.op < outEnd {
 		switch r.state {
 		case stateDone:
 			return io.EOF
 		case stateHeader:
+			if r.op > r.rp {
+				// A header may take many reads to arrive (a block
+				// flushed on a live stream ends before the next
+				// starts): what came before is returned first.
+				return nil
+			}
 			if err := r.header(); err != nil {
 				return err
 			}
@@ -267,10 +279,9 @@ func (r *Reader) endBlock() error {
 	return r.finish()
 }
 
+// header reads a block header. It runs with no decoded output waiting, so
+// it may wait for input at any point.
 func (r *Reader) header() error {
-	if err := r.fill(); err != nil {
-		return err
-	}
 	h, err := r.bits(3)
 	if err != nil {
 		return err
@@ -317,10 +328,7 @@ func (r *Reader) copyStored() error {
 			continue
 		}
 		if r.ip == len(r.in) {
-			if r.eof {
-				return io.ErrUnexpectedEOF
-			}
-			if err := r.more(); err != nil {
+			if err := r.need(); err != nil {
 				return err
 			}
 			continue
@@ -370,9 +378,6 @@ func (r *Reader) fixedTables() {
 
 // dynamicTables reads the code trees of a dynamic block (RFC 1951 §3.2.7).
 func (r *Reader) dynamicTables() error {
-	if err := r.fill(); err != nil {
-		return err
-	}
 	h, err := r.bits(14)
 	if err != nil {
 		return err
@@ -389,24 +394,24 @@ func (r *Reader) dynamicTables() error {
 		}
 		cl[clOrder[i]] = uint8(v)
 	}
+	r.fixed = false
 	if !build(r.cl[:], clTableBits, cl[:], clResult) {
 		return corrupt("invalid code length code")
 	}
 	lens := r.lens[:nlit+ndist]
 	for i := 0; i < len(lens); {
-		if err := r.fill(); err != nil {
-			return err
-		}
+		// A code length code and its repeat bits take at most 14 bits.
+		r.fill()
 		e := r.cl[r.bitbuf&(clTableSize-1)]
 		n := uint(e & 63)
-		if e&flagInvalid != 0 {
-			if r.nbits < clTableBits {
-				return io.ErrUnexpectedEOF
-			}
-			return corrupt("invalid code length symbol")
-		}
 		if n > r.nbits {
-			return io.ErrUnexpectedEOF
+			if err := r.need(); err != nil {
+				return err
+			}
+			continue
+		}
+		if e&flagInvalid != 0 {
+			return corrupt("invalid code length symbol")
 		}
 		r.bitbuf >>= n
 		r.nbits -= n
@@ -452,7 +457,6 @@ func (r *Reader) dynamicTables() error {
 	if lens[256] == 0 {
 		return corrupt("no end-of-block code")
 	}
-	r.fixed = false
 	if !build(r.lit[:], litTableBits, lens[:nlit], litResult) {
 		return corrupt("invalid literal/length code")
 	}
@@ -465,77 +469,84 @@ func (r *Reader) dynamicTables() error {
 }
 
 // slowSymbol decodes one symbol with every check, near the ends of the
-// input or output buffers.
+// input or output buffers. A symbol is decoded whole or not at all: when
+// the bits at hand end inside it, nothing is consumed and more input is
+// awaited (or, with output waiting, errPending returned).
 func (r *Reader) slowSymbol() error {
-	if err := r.fill(); err != nil {
-		return err
-	}
-	e := r.single[r.bitbuf&(1<<litTableBits-1)]
-	if e&flagSub != 0 {
-		if r.nbits < litTableBits {
-			return io.ErrUnexpectedEOF
+	for {
+		r.fill()
+		done, err := r.trySymbol()
+		if done || err != nil {
+			return err
 		}
-		r.bitbuf >>= litTableBits
-		r.nbits -= litTableBits
-		e = r.lit[(int(e>>16)+int(r.bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+		if err := r.need(); err != nil {
+			return err
+		}
+	}
+}
+
+// trySymbol decodes one symbol from the bits in the bit buffer, or reports
+// that they do not hold all of it. An entry is known once as many bits as
+// its length field are present (see build): a table indexed with missing
+// high bits, read as zeros, still holds the right entry for every code
+// the present bits complete.
+func (r *Reader) trySymbol() (bool, error) {
+	b, have := r.bitbuf, r.nbits
+	e := r.single[b&(1<<litTableBits-1)]
+	if e&flagSub != 0 {
+		if have < litTableBits {
+			return false, nil
+		}
+		b >>= litTableBits
+		have -= litTableBits
+		e = r.lit[(int(e>>16)+int(b&(1<<(e>>8&15)-1)))&(litTableSize-1)]
 	}
 	n := uint(e & 63)
+	if n > have {
+		return false, nil
+	}
 	if e&flagInvalid != 0 {
-		if r.nbits < maxCodeBits {
-			return io.ErrUnexpectedEOF
-		}
-		return corrupt("invalid literal/length symbol")
+		return false, corrupt("invalid literal/length symbol")
 	}
-	if n > r.nbits {
-		return io.ErrUnexpectedEOF
-	}
-	r.bitbuf >>= n
-	r.nbits -= n
+	cl := uint(e >> 8 & 15)
+	length := int(e>>16) + int(b>>cl&(1<<(n-cl)-1))
+	b >>= n
+	have -= n
 	switch {
 	case e&flagLiteral != 0:
+		r.bitbuf, r.nbits = b, have
 		r.out[r.op] = byte(e >> 16)
 		r.op++
-		return nil
+		return true, nil
 	case e&flagEOB != 0:
-		return r.endBlock()
+		r.bitbuf, r.nbits = b, have
+		return true, r.endBlock()
 	}
-	x, err := r.bits(uint(e >> 8 & 15))
-	if err != nil {
-		return err
-	}
-	length := int(e>>16) + int(x)
 
-	d := r.dist[r.bitbuf&(1<<distTableBits-1)]
+	d := r.dist[b&(1<<distTableBits-1)]
 	if d&flagSub != 0 {
-		if r.nbits < distTableBits {
-			return io.ErrUnexpectedEOF
+		if have < distTableBits {
+			return false, nil
 		}
-		r.bitbuf >>= distTableBits
-		r.nbits -= distTableBits
-		d = r.dist[(int(d>>16)+int(r.bitbuf&(1<<(d>>8&15)-1)))&(distTableSize-1)]
+		b >>= distTableBits
+		have -= distTableBits
+		d = r.dist[(int(d>>16)+int(b&(1<<(d>>8&15)-1)))&(distTableSize-1)]
 	}
 	n = uint(d & 63)
+	if n > have {
+		return false, nil
+	}
 	if d&flagInvalid != 0 {
-		if r.nbits < maxCodeBits {
-			return io.ErrUnexpectedEOF
-		}
-		return corrupt("invalid distance symbol")
+		return false, corrupt("invalid distance symbol")
 	}
-	if n > r.nbits {
-		return io.ErrUnexpectedEOF
-	}
-	r.bitbuf >>= n
-	r.nbits -= n
-	x, err = r.bits(uint(d >> 8 & 15))
-	if err != nil {
-		return err
-	}
-	dist := int(d>>16) + int(x)
+	cl = uint(d >> 8 & 15)
+	dist := int(d>>16) + int(b>>cl&(1<<(n-cl)-1))
 	if dist > r.op {
-		return corrupt("distance beyond the start of the output")
+		return false, corrupt("distance beyond the start of the output")
 	}
+	r.bitbuf, r.nbits = b>>n, have-n
 	r.copyMatch(length, dist)
-	return nil
+	return true, nil
 }
 
 // copyMatch copies a match of length bytes from dist back, as much of it
@@ -570,6 +581,7 @@ func (r *Reader) fast() error {
 			nbits -= litTableBits
 			e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
 		}
+		prev := bitbuf // a length's extra bits are read from here
 		bitbuf >>= e & 63
 		nbits -= uint(e & 63)
 		if e&flagLiteral != 0 {
@@ -585,6 +597,7 @@ func (r *Reader) fast() error {
 				nbits -= litTableBits
 				e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
 			}
+			prev = bitbuf
 			bitbuf >>= e & 63
 			nbits -= uint(e & 63)
 			if e&flagLiteral != 0 {
@@ -598,6 +611,7 @@ func (r *Reader) fast() error {
 					nbits -= litTableBits
 					e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
 				}
+				prev = bitbuf
 				bitbuf >>= e & 63
 				nbits -= uint(e & 63)
 				if e&flagLiteral != 0 {
@@ -615,10 +629,8 @@ func (r *Reader) fast() error {
 			r.in, r.ip, r.out, r.op, r.bitbuf, r.nbits = in, ip, out, op, bitbuf, nbits
 			return r.endBlock()
 		}
-		x := uint(e >> 8 & 15)
-		length := int(e>>16) + int(bitbuf&(1<<x-1))
-		bitbuf >>= x
-		nbits -= x
+		cl := e >> 8 & 15
+		length := int(e>>16) + int(prev>>cl&(1<<((e&63)-cl)-1))
 
 		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (nbits & 63)
 		ip += int((63 - nbits) >> 3)
@@ -634,12 +646,10 @@ func (r *Reader) fast() error {
 			err = corrupt("invalid distance symbol")
 			break
 		}
+		cl = d >> 8 & 15
+		dist := int(d>>16) + int(bitbuf>>cl&(1<<((d&63)-cl)-1))
 		bitbuf >>= d & 63
 		nbits -= uint(d & 63)
-		x = uint(d >> 8 & 15)
-		dist := int(d>>16) + int(bitbuf&(1<<x-1))
-		bitbuf >>= x
-		nbits -= x
 		if dist > op {
 			err = corrupt("distance beyond the start of the output")
 			break
@@ -658,13 +668,21 @@ func (r *Reader) fast() error {
 				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
 			}
 		case dist == 1:
-			b := out[src]
-			for k := range length {
-				out[op+k] = b
+			// A run of one byte, as long runs of zeros or spaces are.
+			v := uint64(out[src]) * 0x0101010101010101
+			for k := 0; k < length; k += 8 {
+				binary.LittleEndian.PutUint64(out[op+k:], v)
 			}
 		default:
-			for k := range length {
+			// A short period: lay down the first few periods byte by
+			// byte, then copy words from a whole number of periods
+			// (at least eight bytes) back.
+			step := dist * ((8 + dist - 1) / dist)
+			for k := range min(step, length) {
 				out[op+k] = out[src+k]
+			}
+			for k := step; k < length; k += 8 {
+				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[op+k-step:]))
 			}
 		}
 		op += length

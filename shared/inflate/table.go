@@ -11,12 +11,13 @@ import "math/bits"
 //
 // An entry is a uint32:
 //
-//	bits 0-5   bits the lookup consumes: the code's length, both codes'
-//	           for a literal pair, tableBits for a pointer (the decoder
-//	           shifts by entry&63, one instruction on the critical path)
+//	bits 0-5   bits the lookup consumes: the code's length, plus its extra
+//	           bits for lengths and distances, both codes' for a literal
+//	           pair, tableBits for a pointer (the decoder shifts by
+//	           entry&63, one instruction on the critical path)
 //	bit  6     a second literal follows the first (pair entries)
-//	bits 8-11  extra bits that follow (length and distance codes);
-//	           for a pointer: the subtable's index bits
+//	bits 8-11  the code's length, after which its extra bits start (see
+//	           entry); for a pointer: the subtable's index bits
 //	bits 12-15 flags
 //	bits 16-31 literal byte (pairs: two bytes, first in the low byte),
 //	           length or distance base, or subtable start
@@ -99,6 +100,7 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 	count[0] = 0
 	size := 1 << tableBits
 	if maxLen == 0 {
+		// Any use of an empty code is an error, known without reading.
 		for i := range size {
 			table[i] = invalidEntry
 		}
@@ -132,10 +134,11 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 	}
 
 	if left > 0 {
-		// Unused entries (only in the one-code case) decode as errors;
-		// a complete code writes every entry.
+		// Unused entries (only in the one-code case) decode as errors,
+		// known as soon as the one bit that is not the code is read; a
+		// complete code writes every entry.
 		for i := range size {
-			table[i] = invalidEntry
+			table[i] = invalidEntry | 1
 		}
 	}
 	end := size // next free subtable slot
@@ -153,7 +156,7 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 		if l <= int(tableBits) {
 			rev := reverse(code, l)
 			for j := rev; j < size; j += 1 << l {
-				table[j] = res | uint32(l)
+				table[j] = entry(res, l)
 			}
 		} else {
 			prefix := code >> (l - int(tableBits))
@@ -186,12 +189,23 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 			rest := l - int(tableBits)
 			rev := reverse(code&(1<<rest-1), rest)
 			for j := rev; j < 1<<subBits; j += 1 << rest {
-				table[subStart+j] = res | uint32(rest)
+				table[subStart+j] = entry(res, rest)
 			}
 		}
 		code++
 	}
 	return true
+}
+
+// entry completes a symbol's result with the length of its code, l bits
+// (in a subtable: the bits after the root's). A length or distance code and
+// its extra bits are consumed with one shift by their sum, in bits 0-5,
+// while bits 8-11 switch from the extra bits' count to the code's length,
+// which locates the extra bits: one step less on the chain of dependent
+// operations from one lookup to the next.
+func entry(res uint32, l int) uint32 {
+	extra := res >> 8 & 15
+	return res&^(15<<8) | uint32(l)<<8 | uint32(l) + extra
 }
 
 // reverse returns the low n bits of v in reverse order.
