@@ -48,12 +48,18 @@ func TestFloorCountsAcrossWindows(t *testing.T) {
 	for _, at := range []int{0, 256<<10 - 2, 512<<10 - 3, 768<<10 - 1, len(b) - 4} {
 		copy(b[at:], "LTAI")
 	}
-	p := filepath.Join(dir, "f")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
-		t.Fatal(err)
+	for _, name := range []string{"f", "sub/g", corpus.ManifestName} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, workers := range []int{1, 3} {
-		hits, err := floor(context.Background(), []string{p, p}, workers)
+		// The manifest at the top is not part of the corpus.
+		hits, err := floor(context.Background(), dir, workers)
 		if err != nil {
 			t.Fatal(err)
 		}

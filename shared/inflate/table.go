@@ -154,9 +154,9 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 		prevLen = l
 		res := result(sym)
 		if l <= int(tableBits) {
-			rev := reverse(code, l)
-			for j := rev; j < size; j += 1 << l {
-				table[j] = entry(res, l)
+			ent := entry(res, l)
+			for j := reverse(code, l); j < size; j += 1 << l {
+				table[j] = ent
 			}
 		} else {
 			prefix := code >> (l - int(tableBits))
@@ -187,9 +187,9 @@ func build(table []uint32, tableBits uint, lens []uint8, result func(int) uint32
 				table[reverse(prefix, int(tableBits))] = flagSub | uint32(subStart)<<16 | uint32(subBits)<<8 | uint32(tableBits)
 			}
 			rest := l - int(tableBits)
-			rev := reverse(code&(1<<rest-1), rest)
-			for j := rev; j < 1<<subBits; j += 1 << rest {
-				table[subStart+j] = entry(res, rest)
+			ent := entry(res, rest)
+			for j := reverse(code&(1<<rest-1), rest); j < 1<<subBits; j += 1 << rest {
+				table[subStart+j] = ent
 			}
 		}
 		code++
