@@ -18,6 +18,10 @@ import (
 	"github.com/akguard/akguard/shared/inflate"
 )
 
+// light reports whether the heaviest tests should sample rather than try
+// everything: in short mode and under the race detector.
+func light() bool { return testing.Short() || raceEnabled }
+
 // Inputs are generated, not stored: the same seed gives the same bytes, so
 // a failure names an input that can be rebuilt exactly.
 

@@ -657,21 +657,28 @@ func (r *Reader) fast() error {
 
 		src := op - dist
 		switch {
-		case dist >= 8:
-			// Eight bytes at a time, overshooting by up to seven: each
-			// word read lies wholly before the bytes it writes. Most
-			// matches are short, so the first two words are copied
-			// without a loop branch to mispredict.
+		case dist >= 8 && length <= 16:
+			// Most matches: two words, overshooting by up to 13 bytes,
+			// each word read wholly before the bytes it writes.
 			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
 			binary.LittleEndian.PutUint64(out[op+8:], binary.LittleEndian.Uint64(out[src+8:]))
-			for k := 16; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
-			}
 		case dist == 1:
 			// A run of one byte, as long runs of zeros or spaces are.
 			v := uint64(out[src]) * 0x0101010101010101
 			for k := 0; k < length; k += 8 {
 				binary.LittleEndian.PutUint64(out[op+k:], v)
+			}
+		case length >= 32:
+			// Long: memmove, which beats word copies that wait on the
+			// stores just before them. An overlapping match repeats a
+			// period, so copying everything from src written so far
+			// (a whole number of periods) doubles the copied part.
+			for k := 0; k < length; {
+				k += copy(out[op+k:op+length], out[src:op+k])
+			}
+		case dist >= 8:
+			for k := 0; k < length; k += 8 {
+				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
 			}
 		default:
 			// A short period: lay down the first few periods byte by

@@ -71,7 +71,7 @@ func encoders() (all, few []encoder) {
 // original back byte for byte.
 func TestDifferential(t *testing.T) {
 	t.Parallel()
-	small, big := corpus(testing.Short())
+	small, big := corpus(light())
 	all, few := encoders()
 	run := func(in input, encs []encoder) {
 		for _, e := range encs {
@@ -88,7 +88,14 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	for _, in := range small {
+		if light() && len(in.data) > 64<<10 {
+			run(in, few)
+			continue
+		}
 		run(in, all)
+	}
+	if light() {
+		big = big[:1]
 	}
 	for _, in := range big {
 		run(in, few)
@@ -191,7 +198,7 @@ func TestAwkwardReads(t *testing.T) {
 		for _, so := range sources() {
 			for _, bsize := range []int{16, 32 << 10} {
 				for _, rsize := range []int{1, 3, 7, 4096, 1 << 20} {
-					if so.name != "plain" && rsize < 7 && bsize > 16 && len(s.data) > 64<<10 {
+					if so.name != "plain" && rsize < 7 && (bsize > 16 || light()) && len(s.data) > 64<<10 {
 						// Byte-at-a-time on both sides of bufio adds
 						// nothing the 16-byte buffer does not cover.
 						continue
@@ -219,7 +226,10 @@ func TestExactConsumption(t *testing.T) {
 	t.Parallel()
 	g := newGen(4)
 	trailer := []byte("TRAILER\x00\xff...next local header")
-	all, _ := encoders()
+	all, few := encoders()
+	if light() {
+		all = few
+	}
 	inputs := []input{{"empty", nil}, {"1byte", []byte("a")}, {"text", g.text(50 << 10)}, {"random", g.random(40 << 10)}, {"zeros", make([]byte, 70<<10)}}
 	for _, in := range inputs {
 		for _, e := range all {
@@ -889,7 +899,7 @@ func TestTruncated(t *testing.T) {
 				t.Fatal(err)
 			}
 			for n := range len(s.data) {
-				if len(s.data) > 4000 && n > 1500 && n < len(s.data)-500 && n%11 != 0 {
+				if (len(s.data) > 4000 || light()) && n > 1500 && n < len(s.data)-500 && n%11 != 0 {
 					// Past the first blocks of a long stream, a sample of
 					// cuts covers the same code paths in a fraction of
 					// the time.
@@ -930,7 +940,11 @@ func TestBitFlips(t *testing.T) {
 			for bit := range min(len(src), 80) * 8 {
 				flip(bit)
 			}
-			for range 400 {
+			flips := 400
+			if light() {
+				flips = 50
+			}
+			for range flips {
 				flip(g.r.IntN(len(src) * 8))
 			}
 		})

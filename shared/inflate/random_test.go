@@ -237,7 +237,7 @@ func randomStream(r *rand.Rand) (src, want []byte) {
 func TestRandomBlocks(t *testing.T) {
 	r := rand.New(rand.NewPCG(12, 34))
 	n := 400
-	if testing.Short() {
+	if light() {
 		n = 100
 	}
 	for i := range n {
@@ -263,7 +263,11 @@ func TestRandomBlocks(t *testing.T) {
 // corners that encoder output does not.
 func TestRandomBlocksCorrupted(t *testing.T) {
 	r := rand.New(rand.NewPCG(56, 78))
-	for range 150 {
+	n := 150
+	if light() {
+		n = 30
+	}
+	for range n {
 		src, _ := randomStream(r)
 		for range 20 {
 			bit := r.IntN(len(src) * 8)
