@@ -46,7 +46,12 @@ const (
 	// outEnd is where output stops; the buffer runs on past it so the
 	// fast loop may copy matches eight bytes at a time and overshoot.
 	outEnd = windowSize + chunkSize
-	outCap = outEnd + 16
+	// The buffer is a power of two plus a word, and the fast loop masks
+	// its indexes with outMask: the masks change nothing (every index is
+	// below outEnd + 16 anyway) but let the compiler prove each word
+	// access in bounds and drop its checks.
+	outMask = 1<<18 - 1
+	outCap  = outMask + 1 + 8
 	// fastOutLimit leaves room for up to six literals, or four and a
 	// longest match, plus the word-copy overshoot, after any position the
 	// fast loop starts an iteration at.
@@ -587,7 +592,7 @@ func (r *Reader) fast() error {
 		if e&flagLiteral != 0 {
 			// Two bytes are written either way; a single literal's
 			// second byte is overwritten by what follows.
-			binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+			put16(out, op, uint16(e>>16))
 			op += 1 + int(e>>6&1)
 			// At least 41 bits remain: enough for another lookup, or a
 			// length code with its extra bits, without a refill.
@@ -601,7 +606,7 @@ func (r *Reader) fast() error {
 			bitbuf >>= e & 63
 			nbits -= uint(e & 63)
 			if e&flagLiteral != 0 {
-				binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+				put16(out, op, uint16(e>>16))
 				op += 1 + int(e>>6&1)
 				// Still at least 26 bits: a third lookup, and a length
 				// code's five extra bits after it, fit too.
@@ -615,7 +620,7 @@ func (r *Reader) fast() error {
 				bitbuf >>= e & 63
 				nbits -= uint(e & 63)
 				if e&flagLiteral != 0 {
-					binary.LittleEndian.PutUint16(out[op:], uint16(e>>16))
+					put16(out, op, uint16(e>>16))
 					op += 1 + int(e>>6&1)
 					continue
 				}
@@ -660,13 +665,13 @@ func (r *Reader) fast() error {
 		case dist >= 8 && length <= 16:
 			// Most matches: two words, overshooting by up to 13 bytes,
 			// each word read wholly before the bytes it writes.
-			binary.LittleEndian.PutUint64(out[op:], binary.LittleEndian.Uint64(out[src:]))
-			binary.LittleEndian.PutUint64(out[op+8:], binary.LittleEndian.Uint64(out[src+8:]))
+			put64(out, op, get64(out, src))
+			put64(out, op+8, get64(out, src+8))
 		case dist == 1:
 			// A run of one byte, as long runs of zeros or spaces are.
-			v := uint64(out[src]) * 0x0101010101010101
+			v := uint64(out[src&outMask]) * 0x0101010101010101
 			for k := 0; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(out[op+k:], v)
+				put64(out, op+k, v)
 			}
 		case length >= 32:
 			// Long: memmove, which beats word copies that wait on the
@@ -678,7 +683,7 @@ func (r *Reader) fast() error {
 			}
 		case dist >= 8:
 			for k := 0; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[src+k:]))
+				put64(out, op+k, get64(out, src+k))
 			}
 		default:
 			// A short period: lay down the first few periods byte by
@@ -689,11 +694,28 @@ func (r *Reader) fast() error {
 				out[op+k] = out[src+k]
 			}
 			for k := step; k < length; k += 8 {
-				binary.LittleEndian.PutUint64(out[op+k:], binary.LittleEndian.Uint64(out[op+k-step:]))
+				put64(out, op+k, get64(out, op+k-step))
 			}
 		}
 		op += length
 	}
 	r.in, r.ip, r.out, r.op, r.bitbuf, r.nbits = in, ip, out, op, bitbuf, nbits
 	return err
+}
+
+// get64, put64 and put16 access the output buffer at masked indexes (see
+// outMask).
+func get64(out *[outCap]byte, i int) uint64 {
+	j := i & outMask
+	return binary.LittleEndian.Uint64(out[j : j+8])
+}
+
+func put64(out *[outCap]byte, i int, v uint64) {
+	j := i & outMask
+	binary.LittleEndian.PutUint64(out[j:j+8], v)
+}
+
+func put16(out *[outCap]byte, i int, v uint16) {
+	j := i & outMask
+	binary.LittleEndian.PutUint16(out[j:j+2], v)
 }
