@@ -48,8 +48,8 @@ const (
 	outEnd = windowSize + chunkSize
 	// The buffer is a power of two plus a word, and the fast loop masks
 	// its indexes with outMask: the masks change nothing (every index is
-	// below outEnd + 16 anyway) but let the compiler prove each word
-	// access in bounds and drop its checks.
+	// below outEnd + 24 <= outMask anyway) but let the compiler prove each
+	// word access in bounds and drop its checks.
 	outMask = 1<<18 - 1
 	outCap  = outMask + 1 + 8
 	// fastOutLimit leaves room for up to six literals, or four and a
@@ -373,7 +373,7 @@ func (r *Reader) fixedTables() {
 	}
 	build(r.lit[:], litTableBits, l[:], litResult)
 	copy(r.single[:], r.lit[:])
-	pairs(r.lit[:], r.single[:], litTableBits)
+	pairs(r.lit[:], l[:], litTableBits)
 	var d [32]uint8
 	for i := range d {
 		d[i] = 5
@@ -466,7 +466,7 @@ func (r *Reader) dynamicTables() error {
 		return corrupt("invalid literal/length code")
 	}
 	copy(r.single[:], r.lit[:])
-	pairs(r.lit[:], r.single[:], litTableBits)
+	pairs(r.lit[:], lens[:nlit], litTableBits)
 	if !build(r.dist[:], distTableBits, lens[nlit:], distResult) {
 		return corrupt("invalid distance code")
 	}
