@@ -576,8 +576,12 @@ func (r *Reader) fast() error {
 	inLimit := len(in) - fastInMargin
 	var err error
 	for ip <= inLimit && op <= fastOutLimit {
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (nbits & 63)
-		ip += int((63 - nbits) >> 3)
+		// The iteration's input, as an array: one bounds check here
+		// covers both refills below, each advancing at most 7 bytes.
+		w := (*[fastInMargin]byte)(in[ip : ip+fastInMargin])
+		k := int((63-nbits)>>3) & 7
+		bitbuf |= binary.LittleEndian.Uint64(w[:8]) << (nbits & 63)
+		ip += k
 		nbits |= 56
 
 		e := r.lit[bitbuf&(1<<litTableBits-1)]
@@ -637,8 +641,9 @@ func (r *Reader) fast() error {
 		cl := e >> 8 & 15
 		length := int(e>>16) + int(prev>>cl&(1<<((e&63)-cl)-1))
 
-		bitbuf |= binary.LittleEndian.Uint64(in[ip:]) << (nbits & 63)
-		ip += int((63 - nbits) >> 3)
+		k2 := int((63-nbits)>>3) & 7
+		bitbuf |= binary.LittleEndian.Uint64(w[k:k+8]) << (nbits & 63)
+		ip += k2
 		nbits |= 56
 
 		d := r.dist[bitbuf&(1<<distTableBits-1)]
