@@ -36,10 +36,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/akguard/akguard/bench/internal/corpus"
+	"github.com/akguard/akguard/shared/cputime"
 	"github.com/akguard/akguard/shared/finding"
 	"github.com/akguard/akguard/shared/scan"
 	"github.com/akguard/akguard/shared/scan/bytesize"
@@ -114,11 +114,11 @@ func runCorpus(ctx context.Context, w io.Writer, dir string, workers, runs int) 
 	var hits int64
 	floorDur, floorCPU := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 	for range runs {
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), cputime.Process()
 		if hits, err = floor(ctx, dir, workers); err != nil {
 			return false, err
 		}
-		floorDur, floorCPU = min(floorDur, time.Since(start)), min(floorCPU, cpuTime()-cpu0)
+		floorDur, floorCPU = min(floorDur, time.Since(start)), min(floorCPU, cputime.Process()-cpu0)
 	}
 	floorMBps := mbps(total, floorDur)
 	fmt.Fprintf(w, "floor            walk + read + bytes.Index(\"LTAI\"), %d workers, best of %d: %v, %.0f MB/s; cpu %v, %.0f MB per cpu-second (%d hits)\n",
@@ -135,11 +135,11 @@ func runCorpus(ctx context.Context, w io.Writer, dir string, workers, runs int) 
 	engDur, engCPU := time.Duration(math.MaxInt64), time.Duration(math.MaxInt64)
 	for range runs {
 		sink = &collector{}
-		start, cpu0 := time.Now(), cpuTime()
+		start, cpu0 := time.Now(), cputime.Process()
 		if err := engine.ScanPaths(ctx, []string{dir}, sink); err != nil {
 			return false, err
 		}
-		engDur, engCPU = min(engDur, time.Since(start)), min(engCPU, cpuTime()-cpu0)
+		engDur, engCPU = min(engDur, time.Since(start)), min(engCPU, cputime.Process()-cpu0)
 	}
 	engMBps := mbps(total, engDur)
 	ratio := engDur.Seconds() / floorDur.Seconds()
@@ -446,15 +446,6 @@ func onDecoy(ds []corpus.Decoy, f finding.Finding) (corpus.Decoy, bool) {
 		}
 	}
 	return corpus.Decoy{}, false
-}
-
-// cpuTime is the user+system CPU time this process has used so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func loadAvg() string {

@@ -3,9 +3,10 @@ package audit
 import (
 	"fmt"
 	"math/rand/v2"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/akguard/akguard/shared/cputime"
 )
 
 // reportRate reports events per second of wall time and per second of
@@ -14,17 +15,9 @@ import (
 func reportRate(b *testing.B, perOp int, cpuStart time.Duration) {
 	n := float64(perOp) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "events/s")
-	if cpu := cpuTime() - cpuStart; cpu > 0 {
+	if cpu := cputime.Process() - cpuStart; cpu > 0 {
 		b.ReportMetric(n/cpu.Seconds(), "events/cpu-s")
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkReplay runs a week of the generated account (~67k events in
@@ -38,7 +31,7 @@ func BenchmarkReplay(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		eng.Replay(Baseline{}, events)
 	}
@@ -95,7 +88,7 @@ func BenchmarkEvaluateBusyWindow(b *testing.B) {
 	}
 	events := g.out
 	b.ReportAllocs()
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		eng.Evaluate(base, w, events)
 	}

@@ -11,6 +11,7 @@ import (
 	kpflate "github.com/klauspost/compress/flate"
 	kpgzip "github.com/klauspost/compress/gzip"
 
+	"github.com/akguard/akguard/shared/cputime"
 	"github.com/akguard/akguard/shared/inflate"
 )
 
@@ -49,9 +50,9 @@ func repeats(g gen, n int) []byte {
 // cpuMBps reports decompressed MB per CPU-second alongside the wall-clock
 // MB/s, which other processes on a shared machine distort.
 func cpuMBps(b *testing.B, bytesPerOp int64, loop func()) {
-	start := processCPU()
+	start := cputime.Process()
 	loop()
-	if cpu := processCPU() - start; cpu > 0 {
+	if cpu := cputime.Process() - start; cpu > 0 {
 		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/akguard/akguard/shared/cputime"
 	"github.com/akguard/akguard/shared/finding"
 )
 
@@ -52,9 +53,9 @@ func benchZip(b *testing.B) []byte {
 // cpuMBps reports decompressed MB per CPU-second alongside the wall-clock
 // MB/s, which other processes on a shared machine distort.
 func cpuMBps(b *testing.B, bytesPerOp int64, loop func()) {
-	start := processCPU()
+	start := cputime.Process()
 	loop()
-	if cpu := processCPU() - start; cpu > 0 {
+	if cpu := cputime.Process() - start; cpu > 0 {
 		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/cpu.Seconds()/1e6, "cpu-MB/s")
 	}
 }

@@ -1,15 +1,15 @@
 //go:build unix
 
-package unpack
+package cputime
 
 import (
 	"syscall"
 	"time"
 )
 
-// processCPU is user+system time of the whole process (GC included), the
-// benchmark metric that stays meaningful on a shared, loaded machine.
-func processCPU() time.Duration {
+// Process is the user and system time of the whole process, garbage
+// collection included; 0 when the system does not say.
+func Process() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

@@ -4,19 +4,11 @@ import (
 	"bytes"
 	"context"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
 
+	"github.com/akguard/akguard/shared/cputime"
 	"github.com/akguard/akguard/shared/finding"
 )
-
-// threadCPU is the CPU time of the calling OS thread (Linux RUSAGE_THREAD).
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(1, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // BenchmarkScanCPUTime reports per-core throughput measured in thread CPU
 // time ("cpu-MB/s") next to the usual wall-clock MB/s, so the figure stays
@@ -39,14 +31,14 @@ func BenchmarkScanCPUTime(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			b.SetBytes(int64(len(c.data)))
 			n := 0
-			t0 := threadCPU()
+			t0 := cputime.Thread()
 			for b.Loop() {
 				if err := d.Scan(context.Background(), "x", bytes.NewReader(c.data), func(finding.Finding) {}); err != nil {
 					b.Fatal(err)
 				}
 				n++
 			}
-			cpu := threadCPU() - t0
+			cpu := cputime.Thread() - t0
 			b.ReportMetric(float64(n*len(c.data))/cpu.Seconds()/1e6, "cpu-MB/s")
 		})
 	}
