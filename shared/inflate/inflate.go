@@ -584,15 +584,11 @@ func (r *Reader) fast() error {
 		ip += k
 		nbits |= 56
 
-		e := r.lit[bitbuf&(1<<litTableBits-1)]
-		if e&flagSub != 0 {
-			bitbuf >>= litTableBits
-			nbits -= litTableBits
-			e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
-		}
-		prev := bitbuf // a length's extra bits are read from here
-		bitbuf >>= e & 63
-		nbits -= uint(e & 63)
+		// A length's extra bits are read from prev, the bits from its
+		// code on.
+		e, prev, left := r.lookup(bitbuf, nbits)
+		bitbuf = prev >> (e & 63)
+		nbits = left - uint(e&63)
 		if e&flagLiteral != 0 {
 			// Two bytes are written either way; a single literal's
 			// second byte is overwritten by what follows.
@@ -600,29 +596,17 @@ func (r *Reader) fast() error {
 			op += 1 + int(e>>6&1)
 			// At least 41 bits remain: enough for another lookup, or a
 			// length code with its extra bits, without a refill.
-			e = r.lit[bitbuf&(1<<litTableBits-1)]
-			if e&flagSub != 0 {
-				bitbuf >>= litTableBits
-				nbits -= litTableBits
-				e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
-			}
-			prev = bitbuf
-			bitbuf >>= e & 63
-			nbits -= uint(e & 63)
+			e, prev, left = r.lookup(bitbuf, nbits)
+			bitbuf = prev >> (e & 63)
+			nbits = left - uint(e&63)
 			if e&flagLiteral != 0 {
 				put16(out, op, uint16(e>>16))
 				op += 1 + int(e>>6&1)
 				// Still at least 26 bits: a third lookup, and a length
 				// code's five extra bits after it, fit too.
-				e = r.lit[bitbuf&(1<<litTableBits-1)]
-				if e&flagSub != 0 {
-					bitbuf >>= litTableBits
-					nbits -= litTableBits
-					e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
-				}
-				prev = bitbuf
-				bitbuf >>= e & 63
-				nbits -= uint(e & 63)
+				e, prev, left = r.lookup(bitbuf, nbits)
+				bitbuf = prev >> (e & 63)
+				nbits = left - uint(e&63)
 				if e&flagLiteral != 0 {
 					put16(out, op, uint16(e>>16))
 					op += 1 + int(e>>6&1)
@@ -706,6 +690,19 @@ func (r *Reader) fast() error {
 	}
 	r.in, r.ip, r.out, r.op, r.bitbuf, r.nbits = in, ip, out, op, bitbuf, nbits
 	return err
+}
+
+// lookup returns the literal/length entry for the code at the front of
+// bitbuf, following a subtable pointer, and the bits from that entry's
+// code on.
+func (r *Reader) lookup(bitbuf uint64, nbits uint) (uint32, uint64, uint) {
+	e := r.lit[bitbuf&(1<<litTableBits-1)]
+	if e&flagSub != 0 {
+		bitbuf >>= litTableBits
+		nbits -= litTableBits
+		e = r.lit[(int(e>>16)+int(bitbuf&(1<<(e>>8&15)-1)))&(litTableSize-1)]
+	}
+	return e, bitbuf, nbits
 }
 
 // get64, put64 and put16 access the output buffer at masked indexes (see
