@@ -105,15 +105,9 @@ func inflateDecoders() []benchDecoder {
 func gzipDecoders() []benchDecoder {
 	return []benchDecoder{
 		{"ours", func() func(*testing.B, *bufio.Reader) io.Reader {
-			var z *inflate.GzipReader
+			z := new(inflate.GzipReader)
 			return func(b *testing.B, br *bufio.Reader) io.Reader {
-				var err error
-				if z == nil {
-					z, err = inflate.NewGzipReader(br)
-				} else {
-					err = z.Reset(br)
-				}
-				if err != nil {
+				if err := z.Reset(br); err != nil {
 					b.Fatal(err)
 				}
 				return z

@@ -45,8 +45,11 @@ func NewGzipReader(br *bufio.Reader) (*GzipReader, error) {
 }
 
 // Reset starts on a new stream, reading its first header, and keeps the
-// buffers.
+// buffers. A zero GzipReader is ready for Reset.
 func (z *GzipReader) Reset(br *bufio.Reader) error {
+	if z.fl == nil {
+		z.fl = &Reader{}
+	}
 	z.br = br
 	z.err = nil
 	if err := z.header(); err != nil {

@@ -277,7 +277,7 @@ func TestGzipTruncated(t *testing.T) {
 func TestGzipReset(t *testing.T) {
 	g := newGen(25)
 	br := bufio.NewReader(nil)
-	var z *inflate.GzipReader
+	z := new(inflate.GzipReader) // a zero reader is ready for Reset
 	for i := range 60 {
 		data := g.patchwork(g.r.IntN(50 << 10))
 		src := member(t, gzHeader{flags: byte(i) & (fHCRC | fName), name: "r"}, data, i%12-2, 0, 0)
@@ -286,13 +286,7 @@ func TestGzipReset(t *testing.T) {
 			src[len(src)-5] ^= 0x40 // CRC
 		}
 		br.Reset(bytes.NewReader(src))
-		var err error
-		if z == nil {
-			z, err = inflate.NewGzipReader(br)
-		} else {
-			err = z.Reset(br)
-		}
-		if err != nil {
+		if err := z.Reset(br); err != nil {
 			t.Fatalf("stream %d: %v", i, err)
 		}
 		got, err := readAll(z, []int{1, 100, 4096, 1 << 16}[i%4], outputLimit(len(src)))

@@ -134,17 +134,24 @@ func kpEncoder(level int) encoder {
 		tb.Helper()
 		var buf bytes.Buffer
 		w, err := kpflate.NewWriter(&buf, level)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			tb.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		return buf.Bytes()
+		return writeAll(tb, &buf, w, err, data)
 	}}
+}
+
+// writeAll compresses data through w, just made with error err, and
+// returns what w wrote into buf.
+func writeAll(tb testing.TB, buf *bytes.Buffer, w io.WriteCloser, err error, data []byte) []byte {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := w.Write(data); err != nil {
+		tb.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		tb.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // flushEncoder flushes after every chunk bytes: each Flush ends the block
@@ -163,16 +170,7 @@ func kpWindowEncoder(size int) encoder {
 		tb.Helper()
 		var buf bytes.Buffer
 		w, err := kpflate.NewWriterWindow(&buf, size)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := w.Write(data); err != nil {
-			tb.Fatal(err)
-		}
-		if err := w.Close(); err != nil {
-			tb.Fatal(err)
-		}
-		return buf.Bytes()
+		return writeAll(tb, &buf, w, err, data)
 	}}
 }
 
