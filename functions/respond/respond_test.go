@@ -72,18 +72,7 @@ func start(t *testing.T, env map[string]string) *fixture {
 // would typically have.
 func (f *fixture) user(name string) iam.AccessKey {
 	f.t.Helper()
-	ids := f.env.Cloud.Env.IAM
-	if _, err := ids.CreateUser(name, name, "test user"); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := ids.AttachPolicyToUser("System", "AdministratorAccess", name); err != nil {
-		f.t.Fatal(err)
-	}
-	k, err := ids.CreateAccessKey(name)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return k
+	return f.env.User(f.t, name, "AdministratorAccess")
 }
 
 func (f *fixture) clients(id, secret, token string) aliyun.Clients {

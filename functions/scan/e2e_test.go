@@ -24,7 +24,6 @@ import (
 	localoss "github.com/akguard/akguard/infra/local/oss"
 	"github.com/akguard/akguard/shared/finding"
 	"github.com/akguard/akguard/shared/ossscan"
-	"github.com/akguard/akguard/shared/store"
 )
 
 const (
@@ -146,24 +145,12 @@ func (f *fixture) settle(n int) {
 func (f *fixture) records(p string) map[string][]byte {
 	f.t.Helper()
 	// No store prefix: keys are whole object keys, as callers index them.
-	out, err := (&store.Store{Client: f.oss, Bucket: f.state}).ReadAll(f.ctx, prefix+p)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return out
+	return f.env.Records(f.ctx, f.t, prefix+p)
 }
 
 func (f *fixture) findingRecords() []ossscan.Record {
 	f.t.Helper()
-	var out []ossscan.Record
-	for k, b := range f.records("findings/") {
-		var r ossscan.Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			f.t.Fatalf("record %s: %v", k, err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return localtest.Decode[ossscan.Record](f.t, f.records("findings/"))
 }
 
 // scanInvocations returns the scan function's attempts, failing the test

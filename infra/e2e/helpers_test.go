@@ -7,7 +7,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -29,7 +28,6 @@ import (
 	"github.com/akguard/akguard/infra/local/trail"
 	"github.com/akguard/akguard/shared/notify"
 	"github.com/akguard/akguard/shared/ossscan"
-	"github.com/akguard/akguard/shared/store"
 )
 
 const (
@@ -87,18 +85,7 @@ func start(t testing.TB, fopts fc.Options, env map[string]string) *fixture {
 // user creates a RAM user with one live key: the leak's victim.
 func (f *fixture) user(name string) iam.AccessKey {
 	f.t.Helper()
-	ids := f.env.Cloud.Env.IAM
-	if _, err := ids.CreateUser(name, name, "leaks its key in the e2e tests"); err != nil {
-		f.t.Fatal(err)
-	}
-	if err := ids.AttachPolicyToUser("System", "AliyunOSSFullAccess", name); err != nil {
-		f.t.Fatal(err)
-	}
-	k, err := ids.CreateAccessKey(name)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return k
+	return f.env.User(f.t, name, "AliyunOSSFullAccess")
 }
 
 // put uploads through the SDK, so OSS fires the trigger as it would.
@@ -176,24 +163,12 @@ func (f *fixture) finalStatus(fn string) map[string]fc.Invocation {
 func (f *fixture) records(p string) map[string][]byte {
 	f.t.Helper()
 	// No store prefix: keys are whole object keys, as callers index them.
-	out, err := (&store.Store{Client: f.oss, Bucket: f.state}).ReadAll(f.ctx, prefix+p)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return out
+	return f.env.Records(f.ctx, f.t, prefix+p)
 }
 
 func (f *fixture) findings() []ossscan.Record {
 	f.t.Helper()
-	var out []ossscan.Record
-	for k, b := range f.records("findings/") {
-		var r ossscan.Record
-		if err := json.Unmarshal(b, &r); err != nil {
-			f.t.Fatalf("record %s: %v", k, err)
-		}
-		out = append(out, r)
-	}
-	return out
+	return localtest.Decode[ossscan.Record](f.t, f.records("findings/"))
 }
 
 // inbox drains the queue subscribed to the alerts topic, keeping the raw

@@ -8,6 +8,7 @@ package localtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -24,7 +25,9 @@ import (
 
 	"github.com/akguard/akguard/infra/local/cloud"
 	"github.com/akguard/akguard/infra/local/fc"
+	"github.com/akguard/akguard/infra/local/iam"
 	"github.com/akguard/akguard/shared/aliyun"
+	"github.com/akguard/akguard/shared/store"
 )
 
 // Root is the repository root, found from this file's location.
@@ -244,3 +247,46 @@ func (e *Env) provision() error {
 // InboxQueue is subscribed to the alerts topic (all tags), so tests read
 // back what respond notified.
 const InboxQueue = "akguard-alerts-inbox"
+
+// User creates a RAM user with one live key and the system policy named:
+// the owner of the key a test leaks.
+func (e *Env) User(t testing.TB, name, policy string) iam.AccessKey {
+	t.Helper()
+	ids := e.Cloud.Env.IAM
+	if _, err := ids.CreateUser(name, name, "leaks its key in a test"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ids.AttachPolicyToUser("System", policy, name); err != nil {
+		t.Fatal(err)
+	}
+	k, err := ids.CreateAccessKey(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// Records reads every object of the state bucket whose key starts with
+// prefix, keyed by the whole object key.
+func (e *Env) Records(ctx context.Context, t testing.TB, prefix string) map[string][]byte {
+	t.Helper()
+	out, err := (&store.Store{Client: e.Root.OSS(), Bucket: e.Vars["stateBucket"]}).ReadAll(ctx, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Decode decodes every record as JSON into a T.
+func Decode[T any](t testing.TB, recs map[string][]byte) []T {
+	t.Helper()
+	out := make([]T, 0, len(recs))
+	for k, b := range recs {
+		var v T
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("record %s: %v", k, err)
+		}
+		out = append(out, v)
+	}
+	return out
+}
