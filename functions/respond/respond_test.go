@@ -18,7 +18,6 @@ import (
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/kms"
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ram"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"github.com/akguard/akguard/infra/local/fc"
 	"github.com/akguard/akguard/infra/local/iam"
@@ -112,32 +111,15 @@ func (f *fixture) invoke(payload []byte) contain.Result {
 // inbox drains the queue subscribed to the alerts topic.
 func (f *fixture) inbox() []notify.Message {
 	f.t.Helper()
-	mc, err := f.env.Root.SMQ()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	q := ali_mns.NewMNSQueue(localtest.InboxQueue, mc)
 	var out []notify.Message
-	for {
-		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
-		q.ReceiveMessage(rc, ec)
-		select {
-		case m := <-rc:
-			msg, err := notify.Decode(m.MessageBody)
-			if err != nil {
-				f.t.Fatalf("inbox message: %v", err)
-			}
-			out = append(out, msg)
-			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
-				f.t.Fatal(err)
-			}
-		case err := <-ec:
-			if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-				return out
-			}
-			f.t.Fatalf("receive: %v", err)
+	for _, body := range f.env.Drain(f.t, localtest.InboxQueue) {
+		msg, err := notify.Decode(body)
+		if err != nil {
+			f.t.Fatalf("inbox message: %v", err)
 		}
+		out = append(out, msg)
 	}
+	return out
 }
 
 func (f *fixture) only(msgs []notify.Message, id string) notify.Message {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
-
 	"github.com/akguard/akguard/infra/local/fault"
 	"github.com/akguard/akguard/infra/local/fc"
 	"github.com/akguard/akguard/infra/local/iam"
@@ -229,30 +227,10 @@ func TestBurstUnderFaults(t *testing.T) {
 		n, retried, len(deadScans), n/5, contained, reported, lost, len(msgs), len(dead))
 }
 
-// deadLetters reads (without consuming for good) the dead-letter queue.
+// deadLetters drains the dead-letter queue, sorted.
 func (f *fixture) deadLetters() []string {
 	f.t.Helper()
-	mc, err := f.env.Root.SMQ()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	q := ali_mns.NewMNSQueue(f.env.Vars["deadLetterQueue"], mc)
-	var out []string
-	for {
-		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
-		q.ReceiveMessage(rc, ec)
-		select {
-		case m := <-rc:
-			out = append(out, m.MessageBody)
-			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
-				f.t.Fatal(err)
-			}
-		case err := <-ec:
-			if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-				sort.Strings(out)
-				return out
-			}
-			f.t.Fatalf("receive dead letter: %v", err)
-		}
-	}
+	out := f.env.Drain(f.t, f.env.Vars["deadLetterQueue"])
+	sort.Strings(out)
+	return out
 }

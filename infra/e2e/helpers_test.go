@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"github.com/akguard/akguard/infra/local/fc"
 	"github.com/akguard/akguard/infra/local/iam"
@@ -175,34 +174,16 @@ func (f *fixture) findings() []ossscan.Record {
 // bodies for the secret search.
 func (f *fixture) inbox() ([]notify.Message, []string) {
 	f.t.Helper()
-	mc, err := f.env.Root.SMQ()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	q := ali_mns.NewMNSQueue(localtest.InboxQueue, mc)
+	raw := f.env.Drain(f.t, localtest.InboxQueue)
 	var out []notify.Message
-	var raw []string
-	for {
-		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
-		q.ReceiveMessage(rc, ec)
-		select {
-		case m := <-rc:
-			raw = append(raw, m.MessageBody)
-			msg, err := notify.Decode(m.MessageBody)
-			if err != nil {
-				f.t.Fatalf("inbox message: %v", err)
-			}
-			out = append(out, msg)
-			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
-				f.t.Fatal(err)
-			}
-		case err := <-ec:
-			if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-				return out, raw
-			}
-			f.t.Fatalf("receive: %v", err)
+	for _, body := range raw {
+		msg, err := notify.Decode(body)
+		if err != nil {
+			f.t.Fatalf("inbox message: %v", err)
 		}
+		out = append(out, msg)
 	}
+	return out, raw
 }
 
 // trailEvents returns the trail's events matching service and event name.

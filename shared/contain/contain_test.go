@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/kms"
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"github.com/akguard/akguard/infra/local/fault"
 	"github.com/akguard/akguard/infra/local/localtest"
@@ -61,28 +60,7 @@ func evidence(keyID string) []finding.Finding {
 
 func inboxCount(t testing.TB, env *localtest.Env) int {
 	t.Helper()
-	mc, err := env.Root.SMQ()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := ali_mns.NewMNSQueue(localtest.InboxQueue, mc)
-	n := 0
-	for {
-		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
-		q.ReceiveMessage(rc, ec)
-		select {
-		case m := <-rc:
-			n++
-			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
-				t.Fatal(err)
-			}
-		case err := <-ec:
-			if !ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-				t.Fatal(err)
-			}
-			return n
-		}
-	}
+	return len(env.Drain(t, localtest.InboxQueue))
 }
 
 // A notification that cannot be sent fails the invocation (so FC retries)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/aliyun/alibaba-cloud-sdk-go/services/ims"
 	"github.com/aliyun/alibabacloud-oss-go-sdk-v2/oss"
-	ali_mns "github.com/aliyun/aliyun-mns-go-sdk"
 
 	"github.com/akguard/akguard/infra/local/fault"
 	"github.com/akguard/akguard/infra/local/localtest"
@@ -127,31 +126,13 @@ func everything(t *testing.T, env *localtest.Env) map[string]string {
 			out["oss:"+*obj.Key] = string(b)
 		}
 	}
-	mc, err := env.Root.SMQ()
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := ali_mns.NewMNSQueue(localtest.InboxQueue, mc)
-	for i := 0; ; i++ {
-		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
-		q.ReceiveMessage(rc, ec)
-		select {
-		case m := <-rc:
-			body := m.MessageBody
-			if msg, err := notify.Decode(m.MessageBody); err == nil {
-				body += fmt.Sprintf("\n%+v", msg)
-			}
-			out[fmt.Sprintf("smq:%d", i)] = body
-			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
-				t.Fatal(err)
-			}
-		case err := <-ec:
-			if !ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
-				t.Fatal(err)
-			}
-			return out
+	for i, body := range env.Drain(t, localtest.InboxQueue) {
+		if msg, err := notify.Decode(body); err == nil {
+			body += fmt.Sprintf("\n%+v", msg)
 		}
+		out[fmt.Sprintf("smq:%d", i)] = body
 	}
+	return out
 }
 
 // A call that gets no answer (the local cloud closes the connection) must

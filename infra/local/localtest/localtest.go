@@ -290,3 +290,31 @@ func Decode[T any](t testing.TB, recs map[string][]byte) []T {
 	}
 	return out
 }
+
+// Drain receives and deletes every message waiting in the queue named and
+// returns their bodies in the order received.
+func (e *Env) Drain(t testing.TB, queue string) []string {
+	t.Helper()
+	mc, err := e.Root.SMQ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := ali_mns.NewMNSQueue(queue, mc)
+	var out []string
+	for {
+		rc, ec := make(chan ali_mns.MessageReceiveResponse, 1), make(chan error, 1)
+		q.ReceiveMessage(rc, ec)
+		select {
+		case m := <-rc:
+			out = append(out, m.MessageBody)
+			if err := q.DeleteMessage(m.ReceiptHandle); err != nil {
+				t.Fatal(err)
+			}
+		case err := <-ec:
+			if ali_mns.ERR_MNS_MESSAGE_NOT_EXIST.IsEqual(err) {
+				return out
+			}
+			t.Fatalf("receive from %s: %v", queue, err)
+		}
+	}
+}
