@@ -29,13 +29,20 @@ import (
 func responder(t *testing.T, env *localtest.Env) *contain.Responder { return responderTB(t, env) }
 
 func responderTB(t testing.TB, env *localtest.Env) *contain.Responder {
+	r, _ := newResponder(t, env, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	return r
+}
+
+// newResponder builds the Responder with the given log and returns the
+// role session's credentials with it, for tests that search for them.
+func newResponder(t testing.TB, env *localtest.Env, log *slog.Logger) (*contain.Responder, aliyun.Credentials) {
 	t.Helper()
 	sess, err := env.Cloud.Env.IAM.IssueSession("akguard-respond", "test", time.Hour, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := aliyun.Clients{Region: env.Root.Region, AccountID: env.Root.AccountID, Endpoints: env.Root.Endpoints,
-		Creds: aliyun.Credentials{AccessKeyID: sess.AccessKeyID, AccessKeySecret: sess.AccessKeySecret, SecurityToken: sess.SecurityToken}}
+	creds := aliyun.Credentials{AccessKeyID: sess.AccessKeyID, AccessKeySecret: sess.AccessKeySecret, SecurityToken: sess.SecurityToken}
+	cl := aliyun.Clients{Region: env.Root.Region, AccountID: env.Root.AccountID, Endpoints: env.Root.Endpoints, Creds: creds}
 	mc, err := cl.SMQ()
 	if err != nil {
 		t.Fatal(err)
@@ -47,7 +54,7 @@ func responderTB(t testing.TB, env *localtest.Env) *contain.Responder {
 		Invocation: aliyun.Invocation{RequestID: "req-test", Function: "akguard-respond"},
 		Store:      &store.Store{Client: cl.OSS(), Bucket: cfg.StateBucket, Prefix: cfg.StatePrefix},
 		Publisher:  &notify.Publisher{Client: mc, Topic: cfg.Topic, Attempts: 2, Backoff: time.Millisecond},
-		Log:        slog.New(slog.NewJSONHandler(io.Discard, nil)), StepBackoff: time.Millisecond}
+		Log:        log, StepBackoff: time.Millisecond}, creds
 }
 
 // evidence is what scan sends with a key: a finding holding the hash of

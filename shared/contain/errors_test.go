@@ -19,14 +19,12 @@ import (
 
 	"github.com/akguard/akguard/infra/local/fault"
 	"github.com/akguard/akguard/infra/local/localtest"
-	"github.com/akguard/akguard/infra/policies"
 	"github.com/akguard/akguard/shared/aliyun"
 	"github.com/akguard/akguard/shared/config"
 	"github.com/akguard/akguard/shared/contain"
 	"github.com/akguard/akguard/shared/finding"
 	"github.com/akguard/akguard/shared/incident"
 	"github.com/akguard/akguard/shared/notify"
-	"github.com/akguard/akguard/shared/store"
 )
 
 // leakRE finds signed-query material: a SecurityToken or Signature
@@ -79,25 +77,7 @@ func TestRetryableNetworkError(t *testing.T) {
 // akguard-respond role whose log goes to buf (a plain JSON handler, not
 // logx: the records must be clean at the source, not only in logx).
 func respondWith(t *testing.T, env *localtest.Env, buf *bytes.Buffer) (*contain.Responder, aliyun.Credentials) {
-	t.Helper()
-	sess, err := env.Cloud.Env.IAM.IssueSession("akguard-respond", "errors-test", time.Hour, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	creds := aliyun.Credentials{AccessKeyID: sess.AccessKeyID, AccessKeySecret: sess.AccessKeySecret, SecurityToken: sess.SecurityToken}
-	cl := aliyun.Clients{Region: env.Root.Region, AccountID: env.Root.AccountID, Endpoints: env.Root.Endpoints, Creds: creds}
-	mc, err := cl.SMQ()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sev := finding.SeverityCritical
-	cfg := config.Respond{Common: config.Common{StateBucket: env.Vars["stateBucket"], StatePrefix: "akguard/"},
-		Topic: env.Vars["topic"], PolicyName: policies.DenyHighRiskName, DisableKeyAt: &sev, MaxContainmentsPerHour: 10}
-	return &contain.Responder{Config: cfg, Clients: cl, PolicyDocument: policies.DenyHighRisk,
-		Invocation: aliyun.Invocation{RequestID: "req-errors", Function: "akguard-respond"},
-		Store:      &store.Store{Client: cl.OSS(), Bucket: cfg.StateBucket, Prefix: cfg.StatePrefix},
-		Publisher:  &notify.Publisher{Client: mc, Topic: cfg.Topic, Attempts: 2, Backoff: time.Millisecond},
-		Log:        slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})), StepBackoff: time.Millisecond}, creds
+	return newResponder(t, env, slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})))
 }
 
 // everything is the text of every state object and every notification
