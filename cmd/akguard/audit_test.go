@@ -47,7 +47,7 @@ func TestRunAudit(t *testing.T) {
 				}
 			}
 			if tc.golden != "" {
-				golden(t, tc.golden, stdout.Bytes())
+				checkGolden(t, tc.golden, stdout.Bytes())
 			}
 			if strings.Contains(stdout.String(), "must never be printed") {
 				t.Error("request parameters leaked into the report")

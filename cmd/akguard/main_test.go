@@ -12,27 +12,15 @@ import (
 	"testing"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/golden"
 	"github.com/akguard/akguard/shared/report"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (go test -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./cmd/akguard -update, then review the diff)\n--- got ---\n%s", path, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 func readFile(t *testing.T, p string) string {
@@ -101,7 +89,7 @@ func TestRun(t *testing.T) {
 				}
 			}
 			if tc.golden != "" {
-				golden(t, tc.golden, stdout.Bytes())
+				checkGolden(t, tc.golden, stdout.Bytes())
 			}
 		})
 	}

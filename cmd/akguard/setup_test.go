@@ -50,7 +50,7 @@ func TestSetupCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("dry run: exit %d\n%s%s", code, out, stderr)
 	}
-	golden(t, "setup-dry-run.txt", []byte(out))
+	checkGolden(t, "setup-dry-run.txt", []byte(out))
 	if !strings.Contains(stderr, "run again without --dry-run") || writes() != 0 {
 		t.Errorf("dry run: stderr %q, %d writes", stderr, writes())
 	}
@@ -59,7 +59,7 @@ func TestSetupCommand(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("setup: exit %d\n%s%s", code, out, stderr)
 	}
-	golden(t, "setup-apply.txt", []byte(out))
+	checkGolden(t, "setup-apply.txt", []byte(out))
 	applied := writes()
 
 	code, out, stderr = run()
@@ -75,7 +75,7 @@ func TestSetupPrintPolicy(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	golden(t, "setup-policy.json", out.Bytes())
+	checkGolden(t, "setup-policy.json", out.Bytes())
 }
 
 func TestSetupHelp(t *testing.T) {
@@ -157,7 +157,7 @@ func TestSetupCommandVersionedStateBucket(t *testing.T) {
 		if code != exitError {
 			t.Fatalf("%v: exit %d, want an error\n%s%s", extra, code, out.String(), errb.String())
 		}
-		golden(t, []string{"setup-versioned-dry-run.txt", "setup-versioned.txt"}[i], out.Bytes())
+		checkGolden(t, []string{"setup-versioned-dry-run.txt", "setup-versioned.txt"}[i], out.Bytes())
 		for _, want := range []string{"setup cannot fix: oss bucket akguard-state versioning: Enabled", "x-oss-forbid-overwrite", "new bucket name"} {
 			if !strings.Contains(errb.String(), want) {
 				t.Errorf("%v: stderr lacks %q:\n%s", extra, want, errb.String())

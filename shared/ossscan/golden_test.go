@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/akguard/akguard/shared/fcevent"
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/golden"
 	"github.com/akguard/akguard/shared/incident"
 )
 
@@ -34,30 +34,9 @@ func synthetic(seed uint64) (string, string) {
 	return "LTAI5t" + s(18), s(30)
 }
 
-func golden(t *testing.T, name string, v any) {
+func checkGolden(t *testing.T, name string, v any) {
 	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden (go test -update to accept):\n%s", name, got)
-	}
+	golden.JSON(t, filepath.Join("testdata", "golden", name), v, *update)
 }
 
 func sampleFindings(akid, secret string, path string, n int) []finding.Finding {
@@ -108,9 +87,9 @@ func TestGoldenRecordsAndIncidents(t *testing.T) {
 					t.Fatal("the secret leaked into the output")
 				}
 			}
-			golden(t, "incident-"+tc.name+".json", in)
-			golden(t, "record-"+tc.name+".json", rec)
-			golden(t, "keys-"+tc.name+".json", map[string]string{
+			checkGolden(t, "incident-"+tc.name+".json", in)
+			checkGolden(t, "record-"+tc.name+".json", rec)
+			checkGolden(t, "keys-"+tc.name+".json", map[string]string{
 				"finding":  FindingKey(tc.where.Bucket, fs[0].Fingerprint, `"`+strings.ToLower(tc.where.ETag)+`"`),
 				"dispatch": DispatchKey(in.ID),
 				"skip":     SkipKey(tc.where.Bucket, tc.where.Key, tc.where.ETag),

@@ -19,30 +19,15 @@ import (
 	"github.com/akguard/akguard/infra/local/trail"
 	"github.com/akguard/akguard/infra/policies"
 	"github.com/akguard/akguard/shared/aliyun"
+	"github.com/akguard/akguard/shared/golden"
 	"github.com/akguard/akguard/shared/provision"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (go test -update creates it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (go test ./shared/provision -update, then review the diff)\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 const (
@@ -145,14 +130,14 @@ func TestSetupFreshAccountThenIdempotent(t *testing.T) {
 	if len(writes) != 0 {
 		t.Fatalf("dry run wrote: %v", names(writes))
 	}
-	golden(t, "fresh-dry-run.txt", table(t, plan, false))
+	checkGolden(t, "fresh-dry-run.txt", table(t, plan, false))
 	if plan.Changes() == 0 {
 		t.Fatal("fresh account: empty plan")
 	}
 
 	// Apply: every change done, then the account is as specified.
 	plan, writes = e.run(t, cfg, false)
-	golden(t, "fresh-apply.txt", table(t, plan, true))
+	checkGolden(t, "fresh-apply.txt", table(t, plan, true))
 	for _, s := range plan.Steps {
 		if s.Action != provision.ActionOK && s.Action != provision.ActionWarn && s.Status != provision.StatusDone {
 			t.Errorf("step %s %s: status %q err %v", s.Action, s.Resource, s.Status, s.Err)
@@ -177,7 +162,7 @@ func TestSetupFreshAccountThenIdempotent(t *testing.T) {
 	if n := plan.Changes(); n != 0 {
 		t.Errorf("second run planned %d changes:\n%s", n, table(t, plan, true))
 	}
-	golden(t, "second-run.txt", table(t, plan, true))
+	checkGolden(t, "second-run.txt", table(t, plan, true))
 }
 
 // checkProvisioned reads the account back, through the SDK where a
@@ -354,7 +339,7 @@ func TestSetupRepairsDrift(t *testing.T) {
 	if len(writes) != 0 {
 		t.Fatalf("dry run wrote: %v", names(writes))
 	}
-	golden(t, "drift-dry-run.txt", table(t, plan, false))
+	checkGolden(t, "drift-dry-run.txt", table(t, plan, false))
 
 	plan, writes = e.run(t, cfg, false)
 	got := strings.Join(names(writes), " ")
@@ -416,7 +401,7 @@ func TestSetupPolicyIsLeastPrivilege(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "setup-policy.json", []byte(doc+"\n"))
+	checkGolden(t, "setup-policy.json", []byte(doc+"\n"))
 	ids := e.cloud.Env.IAM
 	if _, err := ids.CreateUser("akguard-deployer", "", ""); err != nil {
 		t.Fatal(err)
@@ -635,7 +620,7 @@ func TestSetupRefusesVersionedStateBucket(t *testing.T) {
 					t.Errorf("plan:\n%s", table(t, plan, !dryRun))
 				}
 				if status == oss.VersionEnabled && !dryRun {
-					golden(t, "versioned-state-bucket.txt", table(t, plan, false))
+					checkGolden(t, "versioned-state-bucket.txt", table(t, plan, false))
 				}
 			}
 			// The way out: another, new bucket.

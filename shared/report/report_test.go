@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata/golden")
@@ -85,22 +86,9 @@ var testRules = []Rule{
 	{ID: "alibaba-access-key-secret", Description: "Alibaba Cloud AccessKey secret named by its key", Severity: finding.SeverityMedium},
 }
 
-func golden(t *testing.T, name string, got []byte) {
+func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run go test -update to create it): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from golden file; run go test ./shared/report -update and review the diff\n--- got ---\n%s", name, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name), got, *update)
 }
 
 func TestGolden(t *testing.T) {
@@ -134,7 +122,7 @@ func TestGolden(t *testing.T) {
 						t.Fatalf("output contains (a prefix of) a raw secret")
 					}
 				}
-				golden(t, tc.name+"."+exts[format], out)
+				checkGolden(t, tc.name+"."+exts[format], out)
 			})
 		}
 	}

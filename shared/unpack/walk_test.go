@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/akguard/akguard/shared/finding"
+	"github.com/akguard/akguard/shared/golden"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
@@ -30,23 +31,7 @@ func fixture(t testing.TB, name string) []byte {
 
 func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
-	p := filepath.Join("testdata", "golden", name+".txt")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("transcript mismatch for %s\n--- want\n%s--- got\n%s", p, want, got)
-	}
+	golden.Check(t, filepath.Join("testdata", "golden", name+".txt"), []byte(got), *update)
 }
 
 // TestWalk runs every format and failure mode through the walker and
